@@ -1,0 +1,32 @@
+import ArgumentParser
+
+@main
+struct Kofu: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kofu",
+        abstract: "The municipal backend of コンビニ交付: renders 住民票の写し and 印鑑登録証明書 as PDF.",
+        discussion: """
+            Exit status: 0 success, 1 a refused input or failed check, 2 a usage error.
+            The Center API server, sync feed and reseed commands arrive with their issues; see README.md.
+            """,
+        subcommands: [Demo.self, Bench.self])
+}
+
+/// A refused input or failed check: exit 1 with the message on standard error.
+struct Refused: Error, CustomStringConvertible {
+    let description: String
+}
+
+extension ParsableCommand {
+    static func fail(_ message: String) -> Never {
+        var stderr = StandardError()
+        print("kofu: \(message)", to: &stderr)
+        Self.exit(withError: ExitCode(1))
+    }
+}
+
+struct StandardError: TextOutputStream {
+    mutating func write(_ string: String) {
+        FileHandleStderr.write(string)
+    }
+}
