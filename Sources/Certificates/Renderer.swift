@@ -239,7 +239,7 @@ struct PreparedTemplate: Sendable {
                 let closing = template.closing
                 let y = template.block.top + Double(slice.count) * template.block.pitch
                 drawFitted(fixedTexts["closing"]!, cell: Template.Cell(x: closing.x, y: y, w: closing.w, h: closing.h),
-                           align: closing.align, on: page, labels: true)
+                           align: closing.align, on: page)
                 try draw(template.lastPage, section: "lastPage", on: page, origin: (0, 0), values: last, conditions: [],
                          images: ["officialSeal": sealHandle], impression: impression, impressionHandle: impressionHandle)
             }
@@ -274,14 +274,14 @@ struct PreparedTemplate: Sendable {
                 page.strokeRect(x: c.x * mm, y: height - (c.y + c.h) * mm, width: c.w * mm, height: c.h * mm, lineWidth: width)
             case .label(let text, let cell, let size, let align, let when):
                 if let fitted = fixedTexts["\(section).\(index)"] {
-                    drawFitted(fitted, cell: at(cell), align: align, on: page, labels: true)
+                    drawFitted(fitted, cell: at(cell), align: align, on: page)
                 } else if let when, conditions.contains(when) {
                     try drawValue(text, field: "label", cell: at(cell), size: size, minSize: nil, align: align, on: page)
                 }
             case .field(let name, let cell, let size, let minSize, let align, let when):
                 if let when, !conditions.contains(when) { continue }
                 if let fitted = fixedTexts["\(section).\(index)"] {
-                    drawFitted(fitted, cell: at(cell), align: align, on: page, labels: true)
+                    drawFitted(fitted, cell: at(cell), align: align, on: page)
                 } else if let value = values[name], !value.isEmpty {
                     try drawValue(value, field: name, cell: at(cell), size: size, minSize: minSize, align: align, on: page)
                 }
@@ -316,10 +316,10 @@ struct PreparedTemplate: Sendable {
         } catch {
             throw CertificateError(error, field: field)
         }
-        drawFitted(fitted, cell: cell, align: align, on: page, labels: false)
+        drawFitted(fitted, cell: cell, align: align, on: page)
     }
 
-    private func drawFitted(_ fitted: FittedText, cell: Template.Cell, align: Template.Align, on page: PDFPage, labels: Bool) {
+    private func drawFitted(_ fitted: FittedText, cell: Template.Cell, align: Template.Align, on page: PDFPage) {
         let mm = PreparedTemplate.mm
         let pad = template.padding * mm
         let left = cell.x * mm + pad, innerWidth = cell.w * mm - 2 * pad
@@ -334,7 +334,7 @@ struct PreparedTemplate: Sendable {
             case .right: left + innerWidth - width
             }
             let baseline = top + Double(index) * fitted.lineHeight + ascent * fitted.size
-            page.text(line, x: x, y: PDFDocument.a4.height - baseline, size: fitted.size, labels: labels)
+            page.text(line, x: x, y: PDFDocument.a4.height - baseline, size: fitted.size)
         }
     }
 }

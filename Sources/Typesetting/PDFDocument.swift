@@ -143,9 +143,10 @@ public final class PDFPage {
 
     init(document: PDFDocument) { self.document = document }
 
-    /// Draws a shaped text with its baseline starting at (x, y). With `labels`, glyphs of the
-    /// base font come from the document's prepared label font where it has them.
-    public func text(_ shaped: ShapedText, x: Double, y: Double, size: Double, labels: Bool = false) {
+    /// Draws a shaped text with its baseline starting at (x, y). A glyph (with its characters)
+    /// that the document's prepared label font holds is drawn from it; every other glyph from the
+    /// document's own subset of its font, so no glyph is embedded twice.
+    public func text(_ shaped: ShapedText, x: Double, y: Double, size: Double) {
         guard !shaped.glyphs.isEmpty else { return }
         let doc = document
         var out = PDFBytes(capacity: 32 + shaped.glyphs.count * 8)
@@ -162,7 +163,7 @@ public final class PDFPage {
         for glyph in shaped.glyphs {
             let resource: String
             let cid: UInt16
-            if labels, let labelCID = doc.labels?.cid(for: glyph) {
+            if let labelCID = doc.labels?.cid(for: glyph) {
                 resource = "L"
                 cid = labelCID
                 doc.usedLabelCIDs.insert(labelCID)

@@ -42,15 +42,20 @@ public enum TextFitter {
     public static func fit(_ text: ShapedText, width: Double, height: Double, nominal: Double,
                            minimum: Double, lineSpacing: Double = 1.15, step: Double = 0.25,
                            maxLines: Int = .max) throws(TypesettingError) -> FittedText {
-        var size = nominal
-        while size >= minimum - 1e-9 {
-            let lineHeight = size * lineSpacing
-            // n lines take n-1 line pitches plus one em.
-            let capacity = min(maxLines, Int(((height - size) / lineHeight).rounded(.down) + 1 + 1e-9))
-            if capacity >= 1, let lines = wrap(text, width: width / size, maxLines: capacity) {
-                return FittedText(size: size, lineHeight: lineHeight, lines: lines, text: text)
+        // First one line, shrinking by at most a quarter (a date or a name stays on one line);
+        // then wrapped lines from the nominal size down to the minimum.
+        let oneLineFloor = max(minimum, nominal * 0.75)
+        for (floor, lines) in [(oneLineFloor, 1), (minimum, maxLines)] {
+            var size = nominal
+            while size >= floor - 1e-9 {
+                let lineHeight = size * lineSpacing
+                // n lines take n-1 line pitches plus one em.
+                let capacity = min(lines, Int(((height - size) / lineHeight).rounded(.down) + 1 + 1e-9))
+                if capacity >= 1, let wrapped = wrap(text, width: width / size, maxLines: capacity) {
+                    return FittedText(size: size, lineHeight: lineHeight, lines: wrapped, text: text)
+                }
+                size -= step
             }
-            size -= step
         }
         throw TypesettingError(code: .doesNotFit, detail: "a value of \(text.glyphs.count) glyphs does not fit a \(width)×\(height) pt cell at \(minimum) pt")
     }
