@@ -25,9 +25,9 @@ let package = Package(
         // Strict JSON (RFC 8259 + I-JSON) and a Decoder that refuses unknown members.
         .target(name: "KofuJSON", exclude: ["README.md"]),
         // Shaping, font coverage, subsetting, PDF writing. Knows nothing about residents.
-        .target(name: "Typesetting", dependencies: ["CHarfBuzz", "KofuZlib"]),
+        .target(name: "Typesetting", dependencies: ["CHarfBuzz", "KofuZlib"], exclude: ["README.md"]),
         // The two certificates: content model, 和暦, templates, page breaking.
-        .target(name: "Certificates", dependencies: ["Typesetting", "KofuJSON"]),
+        .target(name: "Certificates", dependencies: ["Typesetting", "KofuJSON"], exclude: ["README.md"]),
         // Demo municipality, fixtures, seal images: shared by tests and `kofu demo`.
         .target(name: "KofuTesting", dependencies: ["Certificates", "Typesetting", "KofuZlib", "CFreeType"]),
         .executableTarget(name: "kofu", dependencies: [

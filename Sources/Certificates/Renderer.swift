@@ -77,7 +77,7 @@ public final class CertificateRenderer: Sendable {
         values["person.katagaki"] = person.katagaki
         let impression: (PDFImage, SealImpression)
         do {
-            impression = (try PDFImage(pngData: content.impression.png), content.impression)
+            impression = (try PDFImage(pngData: content.impression.png, compression: 1), content.impression)
         } catch {
             throw CertificateError(error, field: "impression")
         }

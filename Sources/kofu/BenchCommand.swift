@@ -29,7 +29,7 @@ struct BenchRender: ParsableCommand {
         let household = KofuTesting.Demo.largeHousehold(4)
         let seal = try KofuTesting.Demo.personalSeal()
         let officialSealBytes = PDFImageSize.compressed(try KofuTesting.Demo.officialSeal(), level: 9)
-        let impressionBytes = PDFImageSize.compressed(seal, level: 6)
+        let impressionBytes = PDFImageSize.compressed(seal, level: 1)
         let cases: [(String, Int, () throws -> RenderedCertificate)] = [
             ("住民票 1 person", officialSealBytes, { try renderer.render(KofuTesting.Demo.juminhyo([household[0]], householdSize: 4)) }),
             ("住民票 4 persons", officialSealBytes, { try renderer.render(KofuTesting.Demo.juminhyo(household)) }),
