@@ -19,6 +19,8 @@ let package = Package(
                        providers: [.apt(["libharfbuzz-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CFreeType", pkgConfig: "freetype2", providers: [.apt(["libfreetype-dev"])]),
+        // Card certificates, CRLs and SHA-256 (issue 5); declared here with the other C libraries.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
 
         // deflate/inflate, shared by PDF streams, PNG decoding and (later) gzip extracts.
         .target(name: "KofuZlib", dependencies: ["CZlib"]),
