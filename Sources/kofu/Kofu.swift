@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct Kofu: ParsableCommand {
@@ -10,6 +11,22 @@ struct Kofu: ParsableCommand {
             The Center API server, sync feed and reseed commands arrive with their issues; see README.md.
             """,
         subcommands: [Demo.self, Bench.self])
+
+    /// ArgumentParser exits 64 on a usage error; operations.md wants 2 (and 1 for a refused input).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            FileHandleStderr.write(fullMessage(for: error) + "\n")
+            Foundation.exit(code == .validationFailure ? 2 : code.rawValue)
+        }
+    }
 }
 
 /// A refused input or failed check: exit 1 with the message on standard error.
