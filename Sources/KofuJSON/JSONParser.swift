@@ -1,279 +1,350 @@
-/// Strict JSON (RFC 8259) with the I-JSON rules (RFC 7493): UTF-8 only, no BOM, no duplicate
-/// member names, no lone surrogates, nothing after the top-level value, numbers within Double's
-/// range. Depth is bounded before recursing, so no input can exhaust the stack.
+/// Strict JSON: RFC 8259 plus the I-JSON rules of RFC 7493. See README.md for the exact rules.
 public struct JSONParser {
-    private let bytes: [UInt8]
-    private var index = 0
-    private let limits: JSONLimits
+    private init() {}
 
-    public static func parse(_ input: some Collection<UInt8>, limits: JSONLimits = .default) throws(JSONParseError) -> JSONValue {
-        var parser = JSONParser(bytes: Array(input), limits: limits)
-        try parser.validateUTF8()
-        parser.skipWhitespace()
-        let value = try parser.parseValue(depth: 0)
-        parser.skipWhitespace()
-        guard parser.index == parser.bytes.count else { throw parser.error(.trailingData) }
-        return value
+    /// Parses one complete document. Never traps and never recurses: nesting is kept on an
+    /// explicit stack, bounded by `limits.maxDepth`.
+    public static func parse(_ bytes: some Collection<UInt8>, limits: JSONLimits = .default) throws(JSONParseError) -> JSONValue {
+        let outcome = bytes.withContiguousStorageIfAvailable { Scanner.document(in: $0, limits: limits) }
+            ?? Array(bytes).withUnsafeBufferPointer { Scanner.document(in: $0, limits: limits) }
+        return try outcome.get()
     }
+}
 
-    private init(bytes: [UInt8], limits: JSONLimits) {
+private enum ASCII {
+    static let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\"), slash = UInt8(ascii: "/")
+    static let comma = UInt8(ascii: ","), colon = UInt8(ascii: ":"), minus = UInt8(ascii: "-"), plus = UInt8(ascii: "+")
+    static let openBrace = UInt8(ascii: "{"), closeBrace = UInt8(ascii: "}")
+    static let openBracket = UInt8(ascii: "["), closeBracket = UInt8(ascii: "]")
+    static let zero = UInt8(ascii: "0"), nine = UInt8(ascii: "9"), dot = UInt8(ascii: "."), e = UInt8(ascii: "e")
+    static let lf: UInt8 = 0x0A, cr: UInt8 = 0x0D
+}
+
+/// One array or object still open; values are appended in place (`stack[top].items.append`)
+/// so that building a container never copies it.
+private struct Frame {
+    let isObject: Bool
+    var items: [JSONValue] = []
+    var object = ObjectBuilder()
+}
+
+private struct Scanner {
+    let bytes: UnsafeBufferPointer<UInt8>
+    let limits: JSONLimits
+    var i = 0
+
+    init(bytes: UnsafeBufferPointer<UInt8>, limits: JSONLimits) {
         self.bytes = bytes
         self.limits = limits
     }
 
-    private func error(_ code: JSONParseError.Code, at offset: Int? = nil, key: String? = nil) -> JSONParseError {
-        let at = min(offset ?? index, bytes.count)
-        var line = 1, column = 1
-        for b in bytes[0..<at] {
-            if b == 0x0A { line += 1; column = 1 } else if b & 0xC0 != 0x80 { column += 1 }
+    // A Result, not a throw, crosses the withUnsafeBufferPointer closure without losing the type.
+    static func document(in bytes: UnsafeBufferPointer<UInt8>, limits: JSONLimits) -> Result<JSONValue, JSONParseError> {
+        var scanner = Scanner(bytes: bytes, limits: limits)
+        do { return .success(try scanner.parseDocument()) } catch { return .failure(error) }
+    }
+
+    // MARK: Errors
+
+    func fail(_ code: JSONParseError.Code, at offset: Int? = nil, key: String? = nil) -> JSONParseError {
+        let at = min(offset ?? i, bytes.count)
+        var line = 1, column = 1, k = 0
+        while k < at {
+            let b = bytes[k]
+            if b == ASCII.lf || b == ASCII.cr {
+                if b == ASCII.cr, k + 1 < at, bytes[k + 1] == ASCII.lf { k += 1 }
+                line += 1
+                column = 1
+            } else if b & 0xC0 != 0x80 {
+                column += 1
+            }
+            k += 1
         }
         return JSONParseError(code: code, offset: at, line: line, column: column, key: key)
     }
 
-    /// Well-formed UTF-8 per RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF.
-    private func validateUTF8() throws(JSONParseError) {
-        var i = 0
-        let n = bytes.count
-        while i < n {
-            let b = bytes[i]
-            if b < 0x80 { i += 1; continue }
-            let length: Int, minimum: UInt32
-            var scalar: UInt32
-            switch b {
-            case 0xC2...0xDF: length = 2; minimum = 0x80; scalar = UInt32(b & 0x1F)
-            case 0xE0...0xEF: length = 3; minimum = 0x800; scalar = UInt32(b & 0x0F)
-            case 0xF0...0xF4: length = 4; minimum = 0x10000; scalar = UInt32(b & 0x07)
-            default: throw error(.invalidUTF8, at: i)
-            }
-            guard i + length <= n else { throw error(.invalidUTF8, at: i) }
-            for k in 1..<length {
-                let c = bytes[i + k]
-                guard c & 0xC0 == 0x80 else { throw error(.invalidUTF8, at: i) }
-                scalar = scalar << 6 | UInt32(c & 0x3F)
-            }
-            guard scalar >= minimum, scalar <= 0x10FFFF, !(0xD800...0xDFFF).contains(scalar) else {
-                throw error(.invalidUTF8, at: i)
-            }
-            i += length
-        }
-        if n >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { throw error(.unexpectedCharacter, at: 0) }
-    }
+    // MARK: Structure
 
-    private mutating func skipWhitespace() {
-        while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
-    }
-
-    private mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
-        guard index < bytes.count else { throw error(.unexpectedEnd) }
-        switch bytes[index] {
-        case UInt8(ascii: "{"):
-            guard depth < limits.maxDepth else { throw error(.tooDeep) }
-            return try parseObject(depth: depth + 1)
-        case UInt8(ascii: "["):
-            guard depth < limits.maxDepth else { throw error(.tooDeep) }
-            return try parseArray(depth: depth + 1)
-        case UInt8(ascii: "\""): return .string(try parseString())
-        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-        case UInt8(ascii: "n"): try literal("null"); return .null
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
-        default: throw error(.unexpectedCharacter)
-        }
-    }
-
-    private mutating func literal(_ word: StaticString) throws(JSONParseError) {
-        let count = word.utf8CodeUnitCount
-        guard index + count <= bytes.count else { throw error(.unexpectedEnd) }
-        for k in 0..<count where bytes[index + k] != word.utf8Start[k] { throw error(.unexpectedCharacter, at: index + k) }
-        index += count
-    }
-
-    private mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
-        index += 1
-        var members: [(key: String, value: JSONValue)] = []
-        var seen = Set<[UInt8]>()
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(JSONObject(members: [])) }
+    mutating func parseDocument() throws(JSONParseError) -> JSONValue {
+        try validateUTF8()
+        if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { throw fail(.byteOrderMark, at: 0) }
+        var stack: [Frame] = []
         while true {
             skipWhitespace()
-            guard index < bytes.count else { throw error(.unexpectedEnd) }
-            guard bytes[index] == UInt8(ascii: "\"") else { throw error(.unexpectedCharacter) }
-            let keyStart = index
-            let key = try parseString()
-            guard seen.insert(Array(key.utf8)).inserted else { throw error(.duplicateKey, at: keyStart, key: key) }
-            skipWhitespace()
-            guard index < bytes.count else { throw error(.unexpectedEnd) }
-            guard bytes[index] == UInt8(ascii: ":") else { throw error(.unexpectedCharacter) }
-            index += 1
-            skipWhitespace()
-            members.append((key, try parseValue(depth: depth)))
-            skipWhitespace()
-            guard index < bytes.count else { throw error(.unexpectedEnd) }
-            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            guard bytes[index] == UInt8(ascii: "}") else { throw error(.unexpectedCharacter) }
-            index += 1
-            return .object(JSONObject(members: members))
-        }
-    }
-
-    private mutating func parseArray(depth: Int) throws(JSONParseError) -> JSONValue {
-        index += 1
-        var items: [JSONValue] = []
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .array([]) }
-        while true {
-            skipWhitespace()
-            items.append(try parseValue(depth: depth))
-            skipWhitespace()
-            guard index < bytes.count else { throw error(.unexpectedEnd) }
-            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            guard bytes[index] == UInt8(ascii: "]") else { throw error(.unexpectedCharacter) }
-            index += 1
-            return .array(items)
-        }
-    }
-
-    private mutating func parseString() throws(JSONParseError) -> String {
-        index += 1
-        var out: [UInt8] = []
-        while true {
-            guard index < bytes.count else { throw error(.unexpectedEnd) }
-            let b = bytes[index]
-            switch b {
-            case UInt8(ascii: "\""):
-                index += 1
-                return String(decoding: out, as: UTF8.self)  // validated UTF-8: decoding is lossless
-            case UInt8(ascii: "\\"):
-                guard index + 1 < bytes.count else { throw error(.unexpectedEnd) }
-                let e = bytes[index + 1]
-                index += 2
-                switch e {
-                case UInt8(ascii: "\""): out.append(0x22)
-                case UInt8(ascii: "\\"): out.append(0x5C)
-                case UInt8(ascii: "/"): out.append(0x2F)
-                case UInt8(ascii: "b"): out.append(0x08)
-                case UInt8(ascii: "f"): out.append(0x0C)
-                case UInt8(ascii: "n"): out.append(0x0A)
-                case UInt8(ascii: "r"): out.append(0x0D)
-                case UInt8(ascii: "t"): out.append(0x09)
-                case UInt8(ascii: "u"):
-                    let start = index - 2
-                    var unit = try hex4()
-                    if (0xD800...0xDBFF).contains(unit) {
-                        guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
-                            throw error(.loneSurrogate, at: start)
-                        }
-                        index += 2
-                        let low = try hex4()
-                        guard (0xDC00...0xDFFF).contains(low) else { throw error(.loneSurrogate, at: start) }
-                        unit = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
-                    } else if (0xDC00...0xDFFF).contains(unit) {
-                        throw error(.loneSurrogate, at: start)
-                    }
-                    out.append(contentsOf: String(Unicode.Scalar(unit)!).utf8)
-                default: throw error(.invalidEscape, at: index - 2)
+            guard i < bytes.count else { throw fail(.unexpectedEnd) }
+            var value: JSONValue
+            switch bytes[i] {
+            case ASCII.openBrace:
+                guard stack.count < limits.maxDepth else { throw fail(.tooDeep) }
+                i += 1
+                skipWhitespace()
+                if i < bytes.count, bytes[i] == ASCII.closeBrace {
+                    i += 1
+                    value = .object(.empty)
+                } else {
+                    var frame = Frame(isObject: true)
+                    try memberName(into: &frame.object)
+                    stack.append(frame)
+                    continue
                 }
-            case 0x00..<0x20: throw error(.controlCharacter)
+            case ASCII.openBracket:
+                guard stack.count < limits.maxDepth else { throw fail(.tooDeep) }
+                i += 1
+                skipWhitespace()
+                if i < bytes.count, bytes[i] == ASCII.closeBracket {
+                    i += 1
+                    value = .array([])
+                } else {
+                    stack.append(Frame(isObject: false))
+                    continue
+                }
+            case ASCII.quote: value = .string(try string())
+            case UInt8(ascii: "t"): try literal("true"); value = .bool(true)
+            case UInt8(ascii: "f"): try literal("false"); value = .bool(false)
+            case UInt8(ascii: "n"): try literal("null"); value = .null
+            case ASCII.minus, ASCII.zero...ASCII.nine: value = .number(try number())
+            default: throw fail(.unexpectedCharacter)
+            }
+
+            // A complete value: hand it to the open container, closing every container it completes.
+            closing: while true {
+                skipWhitespace()
+                guard let top = stack.indices.last else {
+                    guard i == bytes.count else { throw fail(.trailingData) }
+                    return value
+                }
+                guard i < bytes.count else { throw fail(.unexpectedEnd) }
+                let b = bytes[i]
+                if stack[top].isObject {
+                    stack[top].object.setLastValue(value)
+                    if b == ASCII.comma {
+                        i += 1
+                        skipWhitespace()
+                        try memberName(into: &stack[top].object)
+                        break closing
+                    }
+                    guard b == ASCII.closeBrace else { throw fail(.unexpectedCharacter) }
+                    i += 1
+                    value = .object(stack.removeLast().object.build())
+                } else {
+                    stack[top].items.append(value)
+                    if b == ASCII.comma {
+                        i += 1
+                        break closing
+                    }
+                    guard b == ASCII.closeBracket else { throw fail(.unexpectedCharacter) }
+                    i += 1
+                    value = .array(stack.removeLast().items)
+                }
+            }
+        }
+    }
+
+    /// `"name" :` — the name is checked for repetition here, so the error points at it.
+    mutating func memberName(into object: inout ObjectBuilder) throws(JSONParseError) {
+        guard i < bytes.count else { throw fail(.unexpectedEnd) }
+        guard bytes[i] == ASCII.quote else { throw fail(.unexpectedCharacter) }
+        let start = i
+        let key = try string()
+        guard object.addKey(key) else { throw fail(.duplicateKey, at: start, key: key) }
+        skipWhitespace()
+        guard i < bytes.count else { throw fail(.unexpectedEnd) }
+        guard bytes[i] == ASCII.colon else { throw fail(.unexpectedCharacter) }
+        i += 1
+    }
+
+    mutating func skipWhitespace() {
+        while i < bytes.count {
+            switch bytes[i] {
+            case 0x20, 0x09, 0x0A, 0x0D: i += 1
+            default: return
+            }
+        }
+    }
+
+    mutating func literal(_ word: StaticString) throws(JSONParseError) {
+        let expected = UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
+        for byte in expected {
+            guard i < bytes.count else { throw fail(.unexpectedEnd) }
+            guard bytes[i] == byte else { throw fail(.unexpectedCharacter) }
+            i += 1
+        }
+    }
+
+    // MARK: Strings
+
+    mutating func string() throws(JSONParseError) -> String {
+        i += 1
+        let start = i
+        // Most strings have no escapes: take them straight from the input.
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == ASCII.quote {
+                let s = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
+                i += 1
+                return s
+            }
+            if b == ASCII.backslash || b < 0x20 { break }
+            i += 1
+        }
+        var out = Array(bytes[start..<i])
+        while true {
+            guard i < bytes.count else { throw fail(.unexpectedEnd) }
+            let b = bytes[i]
+            switch b {
+            case ASCII.quote:
+                i += 1
+                // The input was validated and escapes emit only scalars, so decoding replaces nothing.
+                return String(decoding: out, as: UTF8.self)
+            case ASCII.backslash: try escape(into: &out)
+            case 0x00..<0x20: throw fail(.controlCharacter)
             default:
                 out.append(b)
-                index += 1
+                i += 1
             }
         }
     }
 
-    private mutating func hex4() throws(JSONParseError) -> UInt32 {
-        guard index + 4 <= bytes.count else { throw error(.unexpectedEnd) }
-        var v: UInt32 = 0
-        for k in 0..<4 {
-            let c = bytes[index + k]
-            let d: UInt8
+    mutating func escape(into out: inout [UInt8]) throws(JSONParseError) {
+        let start = i
+        i += 1
+        guard i < bytes.count else { throw fail(.unexpectedEnd) }
+        let e = bytes[i]
+        i += 1
+        switch e {
+        case ASCII.quote, ASCII.backslash, ASCII.slash: out.append(e)
+        case UInt8(ascii: "b"): out.append(0x08)
+        case UInt8(ascii: "f"): out.append(0x0C)
+        case UInt8(ascii: "n"): out.append(0x0A)
+        case UInt8(ascii: "r"): out.append(0x0D)
+        case UInt8(ascii: "t"): out.append(0x09)
+        case UInt8(ascii: "u"):
+            let unit = try hex4()
+            let scalar: UInt32
+            switch unit {
+            case 0xD800...0xDBFF:
+                // A high surrogate is only meaningful when an escaped low one follows at once.
+                guard i + 1 < bytes.count, bytes[i] == ASCII.backslash, bytes[i + 1] == UInt8(ascii: "u") else {
+                    throw fail(.loneSurrogate, at: start)
+                }
+                i += 2
+                let low = try hex4()
+                guard (0xDC00...0xDFFF).contains(low) else { throw fail(.loneSurrogate, at: start) }
+                scalar = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
+            case 0xDC00...0xDFFF:
+                throw fail(.loneSurrogate, at: start)
+            default:
+                scalar = unit
+            }
+            appendUTF8(scalar, to: &out)
+        default:
+            throw fail(.invalidEscape, at: start)
+        }
+    }
+
+    mutating func hex4() throws(JSONParseError) -> UInt32 {
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            guard i < bytes.count else { throw fail(.unexpectedEnd) }
+            let c = bytes[i]
+            let digit: UInt8
             switch c {
-            case 48...57: d = c - 48
-            case 65...70: d = c - 55
-            case 97...102: d = c - 87
-            default: throw error(.invalidEscape, at: index + k)
+            case ASCII.zero...ASCII.nine: digit = c - ASCII.zero
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = c - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = c - UInt8(ascii: "A") + 10
+            default: throw fail(.invalidEscape)
             }
-            v = v << 4 | UInt32(d)
+            value = value << 4 | UInt32(digit)
+            i += 1
         }
-        index += 4
-        return v
+        return value
     }
 
-    private mutating func parseNumber() throws(JSONParseError) -> JSONNumber {
-        let start = index
-        func digits() -> Int {
-            let s = index
-            while index < bytes.count, (48...57).contains(bytes[index]) { index += 1 }
-            return index - s
+    func appendUTF8(_ scalar: UInt32, to out: inout [UInt8]) {
+        switch scalar {
+        case ..<0x80:
+            out.append(UInt8(scalar))
+        case ..<0x800:
+            out.append(0xC0 | UInt8(scalar >> 6))
+            out.append(0x80 | UInt8(scalar & 0x3F))
+        case ..<0x10000:
+            out.append(0xE0 | UInt8(scalar >> 12))
+            out.append(0x80 | UInt8(scalar >> 6 & 0x3F))
+            out.append(0x80 | UInt8(scalar & 0x3F))
+        default:
+            out.append(0xF0 | UInt8(scalar >> 18))
+            out.append(0x80 | UInt8(scalar >> 12 & 0x3F))
+            out.append(0x80 | UInt8(scalar >> 6 & 0x3F))
+            out.append(0x80 | UInt8(scalar & 0x3F))
         }
-        if bytes[index] == UInt8(ascii: "-") { index += 1 }
-        guard index < bytes.count else { throw error(.invalidNumber, at: start) }
-        if bytes[index] == UInt8(ascii: "0") {
-            index += 1
-            if index < bytes.count, (48...57).contains(bytes[index]) { throw error(.invalidNumber, at: start) }
-        } else if digits() == 0 {
-            throw error(.invalidNumber, at: start)
-        }
-        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
-            index += 1
-            guard digits() > 0 else { throw error(.invalidNumber, at: start) }
-        }
-        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
-            index += 1
-            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
-            guard digits() > 0 else { throw error(.invalidNumber, at: start) }
-        }
-        let text = String(decoding: bytes[start..<index], as: UTF8.self)
-        // I-JSON: a number must be representable as an IEEE 754 double.
-        guard let value = Double(text), value.isFinite else { throw error(.numberOutOfRange, at: start) }
-        return JSONNumber(text: text)
     }
-}
 
-/// Compact serialisation: escapes only what JSON requires; members in stored order.
-public func serialize(_ value: JSONValue) -> [UInt8] {
-    var out: [UInt8] = []
-    func string(_ s: String) {
-        out.append(0x22)
-        for b in s.utf8 {
+    // MARK: Numbers
+
+    mutating func number() throws(JSONParseError) -> JSONNumber {
+        let start = i
+        if bytes[i] == ASCII.minus { i += 1 }
+        let intStart = i
+        guard digits() > 0 else { throw fail(.invalidNumber) }
+        if bytes[intStart] == ASCII.zero, i - intStart > 1 { throw fail(.invalidNumber, at: intStart + 1) }
+        var plain = true
+        if i < bytes.count, bytes[i] == ASCII.dot {
+            plain = false
+            i += 1
+            guard digits() > 0 else { throw fail(.invalidNumber) }
+        }
+        if i < bytes.count, bytes[i] | 0x20 == ASCII.e {
+            plain = false
+            i += 1
+            if i < bytes.count, bytes[i] == ASCII.plus || bytes[i] == ASCII.minus { i += 1 }
+            guard digits() > 0 else { throw fail(.invalidNumber) }
+        }
+        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
+        // I-JSON §2.2: only what a double can hold. An integer of up to 308 digits always fits
+        // (Double.greatestFiniteMagnitude has 309), which spares the conversion for the common case.
+        if !plain || i - intStart > 308 {
+            guard let value = Double(text), value.isFinite else { throw fail(.numberOutOfRange, at: start) }
+        }
+        return JSONNumber(validated: text)
+    }
+
+    mutating func digits() -> Int {
+        let start = i
+        while i < bytes.count, bytes[i] >= ASCII.zero, bytes[i] <= ASCII.nine { i += 1 }
+        return i - start
+    }
+
+    // MARK: UTF-8
+
+    /// Well-formed UTF-8 per Unicode Table 3-7, checked before parsing so that every string can
+    /// later be made from raw bytes without a replacement character ever appearing.
+    func validateUTF8() throws(JSONParseError) {
+        let n = bytes.count
+        guard n > 0, let base = bytes.baseAddress else { return }
+        var k = 0
+        while k < n {
+            // ASCII fast path: eight bytes at a time while no high bit is set.
+            while k + 8 <= n, UnsafeRawPointer(base + k).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0 { k += 8 }
+            guard k < n else { return }
+            let b = bytes[k]
+            if b < 0x80 { k += 1; continue }
+            let trailing: Int
+            var low: UInt8 = 0x80, high: UInt8 = 0xBF  // range allowed for the second byte
             switch b {
-            case 0x22: out += [0x5C, 0x22]
-            case 0x5C: out += [0x5C, 0x5C]
-            case 0x0A: out += [0x5C, UInt8(ascii: "n")]
-            case 0x0D: out += [0x5C, UInt8(ascii: "r")]
-            case 0x09: out += [0x5C, UInt8(ascii: "t")]
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                out += Array("\\u00".utf8) + [hex[Int(b >> 4)], hex[Int(b & 0xF)]]
-            default: out.append(b)
+            case 0xC2...0xDF: trailing = 1
+            case 0xE0: trailing = 2; low = 0xA0  // below: overlong
+            case 0xE1...0xEC, 0xEE...0xEF: trailing = 2
+            case 0xED: trailing = 2; high = 0x9F  // above: a surrogate encoded in UTF-8
+            case 0xF0: trailing = 3; low = 0x90  // below: overlong
+            case 0xF1...0xF3: trailing = 3
+            case 0xF4: trailing = 3; high = 0x8F  // above: beyond U+10FFFF
+            default: throw fail(.invalidUTF8, at: k)  // continuation byte, C0/C1 overlong, F5–FF
             }
-        }
-        out.append(0x22)
-    }
-    func write(_ v: JSONValue) {
-        switch v {
-        case .null: out += Array("null".utf8)
-        case .bool(let b): out += Array((b ? "true" : "false").utf8)
-        case .number(let n): out += Array(n.text.utf8)
-        case .string(let s): string(s)
-        case .array(let items):
-            out.append(UInt8(ascii: "["))
-            for (i, item) in items.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                write(item)
+            guard k + trailing < n, bytes[k + 1] >= low, bytes[k + 1] <= high else { throw fail(.invalidUTF8, at: k) }
+            for t in stride(from: 2, through: trailing, by: 1) where bytes[k + t] & 0xC0 != 0x80 {
+                throw fail(.invalidUTF8, at: k)
             }
-            out.append(UInt8(ascii: "]"))
-        case .object(let object):
-            out.append(UInt8(ascii: "{"))
-            for (i, member) in object.members.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                string(member.key)
-                out.append(UInt8(ascii: ":"))
-                write(member.value)
-            }
-            out.append(UInt8(ascii: "}"))
+            k += trailing + 1
         }
     }
-    write(value)
-    return out
 }

@@ -1,28 +1,28 @@
-/// A decode failure naming the field by its dotted path (`resident.birthDate`, `events.3.seq`).
-public struct JSONDecodeError: Error, Equatable, CustomStringConvertible, Sendable {
-    public enum Code: String, Sendable {
-        case unknownField = "UNKNOWN_FIELD", missingField = "MISSING_FIELD", wrongType = "WRONG_TYPE"
-        case invalidValue = "INVALID_VALUE", parse = "PARSE"
-    }
-    public let code: Code
-    public let path: String
-    public let message: String
-    public init(code: Code, path: String, message: String) {
-        self.code = code
-        self.path = path
-        self.message = message
-    }
-    public var description: String { "\(code.rawValue) at \(path.isEmpty ? "(top level)" : path): \(message)" }
-}
+/// Decodes `Decodable` types from strict JSON, refusing what Foundation's decoder lets pass:
+///
+/// - members nobody asked for, at every level (`UNKNOWN_FIELD`, path `terminal.foo`). A member
+///   counts as asked for once `decode`, `decodeIfPresent`, `decodeNil`, `contains` or a nested
+///   container/superDecoder named it. An array element a type never reads is refused the same way.
+/// - any coercion: a number is never a String, a string never a number, a Bool never a number.
+/// - fractions, exponents and out-of-range numbers for integer types (`INVALID_VALUE`); only the
+///   plain `-?[0-9]+` spelling decodes to an integer.
+/// - `null` for a required value (`WRONG_TYPE`). `decodeIfPresent` on an explicit `null` gives
+///   nil, exactly as on an absent member.
+/// - a `[String: T]` whose member names Swift would merge: the names are kept byte-exact, but a
+///   Swift dictionary compares keys by canonical equivalence, so "\u{FA10}" and "\u{585A}" in one
+///   object cannot both be kept and are refused (`INVALID_VALUE`) rather than one silently lost.
+///
+/// `superDecoder()` reads the member `super`, which, like any other, must be present.
+public struct StrictJSONDecoder: Sendable {
+    public var limits: JSONLimits
+    public var userInfo: [CodingUserInfoKey: any Sendable]
 
-/// Decodes `Decodable` types from strict JSON and refuses what Foundation's decoder lets pass:
-/// members nobody asked for (at every level), numbers for strings and the reverse, fractions or
-/// out-of-range numbers for integers, and `null` for a required value. `decodeIfPresent` on an
-/// explicit `null` gives nil.
-public struct StrictJSONDecoder {
-    public init() {}
+    public init(limits: JSONLimits = .default, userInfo: [CodingUserInfoKey: any Sendable] = [:]) {
+        self.limits = limits
+        self.userInfo = userInfo
+    }
 
-    public func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], limits: JSONLimits = .default) throws(JSONDecodeError) -> T {
+    public func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws(JSONDecodeError) -> T {
         let value: JSONValue
         do {
             value = try JSONParser.parse(bytes, limits: limits)
@@ -33,10 +33,10 @@ public struct StrictJSONDecoder {
     }
 
     public func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws(JSONDecodeError) -> T {
-        let tracker = Tracker()
+        let root = ReadRecord(for: value)
         let result: T
         do {
-            result = try T(from: ValueDecoder(value: value, path: [], tracker: tracker))
+            result = try ValueDecoder(value: value, codingPath: [], record: root, userInfo: userInfo).decodeValue(T.self)
         } catch let error as JSONDecodeError {
             throw error
         } catch let error as DecodingError {
@@ -44,84 +44,122 @@ public struct StrictJSONDecoder {
         } catch {
             throw JSONDecodeError(code: .invalidValue, path: "", message: "\(error)")
         }
-        if let unknown = tracker.firstUnknown() {
-            throw JSONDecodeError(code: .unknownField, path: unknown, message: "unknown member")
-        }
+        // Only now is it known which members the types asked for.
+        if let root, let unread = root.firstUnread(in: value, path: []) { throw unread }
         return result
     }
 }
 
-extension JSONDecodeError {
-    init(_ error: DecodingError) {
-        func path(_ keys: [any CodingKey]) -> String { keys.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".") }
-        switch error {
-        case .keyNotFound(let key, let context):
-            self.init(code: .missingField, path: path(context.codingPath + [key]), message: "required member missing")
-        case .typeMismatch(_, let context):
-            self.init(code: .wrongType, path: path(context.codingPath), message: context.debugDescription)
-        case .valueNotFound(_, let context):
-            self.init(code: .wrongType, path: path(context.codingPath), message: context.debugDescription)
-        case .dataCorrupted(let context):
-            self.init(code: .invalidValue, path: path(context.codingPath), message: context.debugDescription)
-        @unknown default:
-            self.init(code: .invalidValue, path: "", message: "\(error)")
+// MARK: - Tracking what was read
+
+/// What was asked for in one object or array. Records form a tree mirroring the JSON and are
+/// reached through their parent by member position, so every decoder of one node shares one
+/// record: a type opening its object twice with two key types, a wrapper decoding through
+/// `singleValueContainer`, a retry of the same member as another type.
+final class ReadRecord {
+    /// By member or element position.
+    private var read: [Bool]
+    /// Records of the members/elements that are containers themselves; allocated on first use.
+    private var children: [ReadRecord?] = []
+
+    /// nil for scalars, which have nothing to leave unread.
+    init?(for value: JSONValue) {
+        switch value {
+        case .object(let object): read = Array(repeating: false, count: object.count)
+        case .array(let items): read = Array(repeating: false, count: items.count)
+        default: return nil
         }
     }
-}
 
-struct PathKey: CodingKey {
-    var stringValue: String
-    var intValue: Int?
-    init(stringValue: String) { self.stringValue = stringValue }
-    init(intValue: Int) { self.stringValue = String(intValue); self.intValue = intValue }
-}
+    func markRead(_ position: Int) { read[position] = true }
 
-/// Records, per decoded object, which members were asked for, so that the rest can be refused
-/// once the whole value is decoded.
-final class Tracker {
-    struct Entry { let path: [any CodingKey]; let object: JSONObject; var used: Set<[UInt8]> }
-    var entries: [Entry] = []
-
-    func register(_ object: JSONObject, path: [any CodingKey]) -> Int {
-        entries.append(Entry(path: path, object: object, used: []))
-        return entries.count - 1
+    func child(at position: Int, for value: JSONValue) -> ReadRecord? {
+        switch value {
+        case .object, .array: break
+        default: return nil
+        }
+        if children.isEmpty { children = Array(repeating: nil, count: read.count) }
+        if let known = children[position] { return known }
+        children[position] = ReadRecord(for: value)
+        return children[position]
     }
 
-    func use(_ key: String, in entry: Int) { entries[entry].used.insert(Array(key.utf8)) }
-
-    func firstUnknown() -> String? {
-        for entry in entries {
-            for member in entry.object.members where !entry.used.contains(Array(member.key.utf8)) {
-                return (entry.path.map { $0.intValue.map(String.init) ?? $0.stringValue } + [member.key]).joined(separator: ".")
+    /// The first member or element never asked for, in document order. A node whose type never
+    /// opened it (an empty struct's synthesized init) has every member unread, so it is caught too.
+    func firstUnread(in value: JSONValue, path: [String]) -> JSONDecodeError? {
+        func check(_ position: Int, _ name: String, _ child: JSONValue, what: @autoclosure () -> String) -> JSONDecodeError? {
+            guard read[position] else {
+                return JSONDecodeError(code: .unknownField, path: (path + [name]).joined(separator: "."), message: what())
             }
+            guard position < children.count, let record = children[position] else { return nil }
+            return record.firstUnread(in: child, path: path + [name])
+        }
+        switch value {
+        case .object(let object):
+            for (position, member) in object.members.enumerated() {
+                if let error = check(position, member.key, member.value, what: "unknown member \"\(member.key)\"") { return error }
+            }
+        case .array(let items):
+            for (position, item) in items.enumerated() {
+                if let error = check(position, String(position), item, what: "array element \(position) of \(items.count) was never read") { return error }
+            }
+        default: break
         }
         return nil
     }
 }
 
+// MARK: - Decoder
+
 struct ValueDecoder: Decoder {
     let value: JSONValue
-    let path: [any CodingKey]
-    let tracker: Tracker
-    var codingPath: [any CodingKey] { path }
-    var userInfo: [CodingUserInfoKey: Any] { [:] }
+    let codingPath: [any CodingKey]
+    /// nil exactly when `value` is a scalar.
+    let record: ReadRecord?
+    let userInfo: [CodingUserInfoKey: Any]
+
+    func child(_ position: Int, _ value: JSONValue, _ key: any CodingKey) -> ValueDecoder {
+        ValueDecoder(value: value, codingPath: codingPath + [key], record: record?.child(at: position, for: value), userInfo: userInfo)
+    }
+
+    /// Every decode of a value goes through here.
+    func decodeValue<T: Decodable>(_ type: T.Type) throws -> T {
+        if case .object = value, let dictionary = T.self as? any ExactStringKeyedDictionary.Type {
+            return try dictionary.decodeExactly(from: self) as! T
+        }
+        do {
+            return try T(from: self)
+        } catch let error as DecodingError {
+            throw error
+        } catch let error as JSONDecodeError {
+            throw error
+        } catch {
+            // A type's own error carries no path; this is the innermost place that knows it.
+            throw JSONDecodeError(code: .invalidValue, path: JSONDecodeError.dottedPath(codingPath), message: "\(error)")
+        }
+    }
 
     func mismatch(_ expected: String) -> DecodingError {
-        .typeMismatch(Any.self, .init(codingPath: path, debugDescription: "expected \(expected), found \(value.kindName)"))
+        let context = DecodingError.Context(codingPath: codingPath, debugDescription: "expected \(expected), found \(value.kindName)")
+        if case .null = value { return .valueNotFound(Any.self, context) }
+        return .typeMismatch(Any.self, context)
+    }
+
+    func invalid(_ message: String) -> DecodingError {
+        .dataCorrupted(.init(codingPath: codingPath, debugDescription: message))
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
-        guard case .object(let object) = value else { throw mismatch("an object") }
-        let entry = tracker.register(object, path: path)
-        return KeyedDecodingContainer(Keyed<Key>(object: object, path: path, tracker: tracker, entry: entry))
+        guard case .object(let object) = value, let record else { throw mismatch("an object") }
+        return KeyedDecodingContainer(KeyedContainer<Key>(object: object, record: record, decoder: self))
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
-        guard case .array(let items) = value else { throw mismatch("an array") }
-        return Unkeyed(items: items, path: path, tracker: tracker)
+        guard case .array(let items) = value, let record else { throw mismatch("an array") }
+        return UnkeyedContainer(items: items, record: record, decoder: self)
     }
 
-    func singleValueContainer() throws -> any SingleValueDecodingContainer { Single(decoder: self) }
+    func singleValueContainer() throws -> any SingleValueDecodingContainer { SingleValueContainer(decoder: self) }
 }
 
 extension JSONValue {
@@ -137,11 +175,16 @@ extension JSONValue {
     }
 }
 
-struct Single: SingleValueDecodingContainer {
-    let decoder: ValueDecoder
-    var codingPath: [any CodingKey] { decoder.path }
+// MARK: - Containers
 
-    func decodeNil() -> Bool { decoder.value == .null }
+struct SingleValueContainer: SingleValueDecodingContainer {
+    let decoder: ValueDecoder
+    var codingPath: [any CodingKey] { decoder.codingPath }
+
+    func decodeNil() -> Bool {
+        if case .null = decoder.value { return true }
+        return false
+    }
 
     func decode(_ type: Bool.Type) throws -> Bool {
         guard case .bool(let b) = decoder.value else { throw decoder.mismatch("a boolean") }
@@ -153,120 +196,163 @@ struct Single: SingleValueDecodingContainer {
         return s
     }
 
-    func number() throws -> JSONNumber {
+    func decode(_ type: Double.Type) throws -> Double {
         guard case .number(let n) = decoder.value else { throw decoder.mismatch("a number") }
-        return n
+        return n.double
+    }
+
+    func decode(_ type: Float.Type) throws -> Float {
+        guard case .number(let n) = decoder.value else { throw decoder.mismatch("a number") }
+        // From the text, not via Double, to round once.
+        guard let f = Float(n.text), f.isFinite else { throw decoder.invalid("\(n.text) is out of range for Float") }
+        return f
     }
 
     func integer<T: FixedWidthInteger>(_ type: T.Type) throws -> T {
-        let n = try number()
-        guard let v = n.int64.flatMap({ T(exactly: $0) }) ?? (T.self == UInt64.self ? UInt64(n.text).map { T($0) } : nil) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: codingPath, debugDescription: "\(n.text) is not an integer in range"))
-        }
+        guard case .number(let n) = decoder.value else { throw decoder.mismatch("an integer") }
+        guard n.isPlainInteger else { throw decoder.invalid("\(n.text) is not an integer") }
+        guard let v = T(n.text, radix: 10) else { throw decoder.invalid("\(n.text) is out of range for \(T.self)") }
         return v
     }
 
-    func decode(_ type: Double.Type) throws -> Double { try number().double }
-    func decode(_ type: Float.Type) throws -> Float { Float(try number().double) }
-    func decode(_ type: Int.Type) throws -> Int { try integer(Int.self) }
-    func decode(_ type: Int8.Type) throws -> Int8 { try integer(Int8.self) }
-    func decode(_ type: Int16.Type) throws -> Int16 { try integer(Int16.self) }
-    func decode(_ type: Int32.Type) throws -> Int32 { try integer(Int32.self) }
-    func decode(_ type: Int64.Type) throws -> Int64 { try integer(Int64.self) }
-    func decode(_ type: UInt.Type) throws -> UInt { try integer(UInt.self) }
-    func decode(_ type: UInt8.Type) throws -> UInt8 { try integer(UInt8.self) }
-    func decode(_ type: UInt16.Type) throws -> UInt16 { try integer(UInt16.self) }
-    func decode(_ type: UInt32.Type) throws -> UInt32 { try integer(UInt32.self) }
-    func decode(_ type: UInt64.Type) throws -> UInt64 { try integer(UInt64.self) }
+    func decode(_ type: Int.Type) throws -> Int { try integer(type) }
+    func decode(_ type: Int8.Type) throws -> Int8 { try integer(type) }
+    func decode(_ type: Int16.Type) throws -> Int16 { try integer(type) }
+    func decode(_ type: Int32.Type) throws -> Int32 { try integer(type) }
+    func decode(_ type: Int64.Type) throws -> Int64 { try integer(type) }
+    func decode(_ type: UInt.Type) throws -> UInt { try integer(type) }
+    func decode(_ type: UInt8.Type) throws -> UInt8 { try integer(type) }
+    func decode(_ type: UInt16.Type) throws -> UInt16 { try integer(type) }
+    func decode(_ type: UInt32.Type) throws -> UInt32 { try integer(type) }
+    func decode(_ type: UInt64.Type) throws -> UInt64 { try integer(type) }
+    @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+    func decode(_ type: Int128.Type) throws -> Int128 { try integer(type) }
+    @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+    func decode(_ type: UInt128.Type) throws -> UInt128 { try integer(type) }
 
-    func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        if decoder.value == .null, !(T.self is any OptionalProtocol.Type) {
-            throw DecodingError.valueNotFound(T.self, .init(codingPath: codingPath, debugDescription: "null for a required value"))
-        }
-        return try T(from: decoder)
-    }
+    func decode<T: Decodable>(_ type: T.Type) throws -> T { try decoder.decodeValue(type) }
 }
 
-protocol OptionalProtocol {}
-extension Optional: OptionalProtocol {}
-
-struct Keyed<Key: CodingKey>: KeyedDecodingContainerProtocol {
+struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let object: JSONObject
-    let path: [any CodingKey]
-    let tracker: Tracker
-    let entry: Int
-    var codingPath: [any CodingKey] { path }
+    let record: ReadRecord
+    let decoder: ValueDecoder
+    var codingPath: [any CodingKey] { decoder.codingPath }
     var allKeys: [Key] { object.members.compactMap { Key(stringValue: $0.key) } }
 
-    func contains(_ key: Key) -> Bool {
-        tracker.use(key.stringValue, in: entry)
-        return object[key.stringValue] != nil
+    /// The member's position, now marked as asked for; nil when absent.
+    private func ask(_ key: any CodingKey) -> Int? {
+        guard let position = object.position(of: ExactKey(key.stringValue)) else { return nil }
+        record.markRead(position)
+        return position
     }
 
-    func child(_ key: Key) throws -> ValueDecoder {
-        tracker.use(key.stringValue, in: entry)
-        guard let value = object[key.stringValue] else {
-            throw DecodingError.keyNotFound(key, .init(codingPath: path, debugDescription: "required member missing"))
+    private func member(_ key: any CodingKey) throws -> ValueDecoder {
+        guard let position = ask(key) else {
+            throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: "required member \"\(key.stringValue)\" is missing"))
         }
-        return ValueDecoder(value: value, path: path + [key], tracker: tracker)
+        return decoder.child(position, object.members[position].value, key)
     }
+
+    func contains(_ key: Key) -> Bool { ask(key) != nil }
 
     func decodeNil(forKey key: Key) throws -> Bool {
-        tracker.use(key.stringValue, in: entry)
-        return object[key.stringValue].map { $0 == .null } ?? true
+        // Looks without descending: asking whether a member is null is not reading its contents.
+        guard let position = ask(key) else {
+            throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: "required member \"\(key.stringValue)\" is missing"))
+        }
+        return object.members[position].value == .null
     }
 
+    // One generic method stands in for every primitive requirement; the value's own decoder
+    // does the type checking, so keyed, unkeyed and single values share one set of rules.
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
-        try Single(decoder: try child(key)).decode(T.self)
+        try member(key).decodeValue(type)
     }
 
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
-        tracker.use(key.stringValue, in: entry)
-        guard let value = object[key.stringValue], value != .null else { return nil }
-        return try Single(decoder: ValueDecoder(value: value, path: path + [key], tracker: tracker)).decode(T.self)
+        guard let position = ask(key) else { return nil }
+        let value = object.members[position].value
+        if case .null = value { return nil }
+        return try decoder.child(position, value, key).decodeValue(type)
     }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
-        try child(key).container(keyedBy: type)
+        try member(key).container(keyedBy: type)
     }
 
     func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
-        try child(key).unkeyedContainer()
+        try member(key).unkeyedContainer()
     }
 
-    func superDecoder() throws -> any Decoder { try child(Key(stringValue: "super")!) }
-    func superDecoder(forKey key: Key) throws -> any Decoder { try child(key) }
+    func superDecoder() throws -> any Decoder { try member(NameKey("super")) }
+    func superDecoder(forKey key: Key) throws -> any Decoder { try member(key) }
 }
 
-struct Unkeyed: UnkeyedDecodingContainer {
+struct UnkeyedContainer: UnkeyedDecodingContainer {
     let items: [JSONValue]
-    let path: [any CodingKey]
-    let tracker: Tracker
-    var currentIndex = 0
-    var codingPath: [any CodingKey] { path }
+    let record: ReadRecord
+    let decoder: ValueDecoder
+    private(set) var currentIndex = 0
+    var codingPath: [any CodingKey] { decoder.codingPath }
     var count: Int? { items.count }
     var isAtEnd: Bool { currentIndex >= items.count }
 
-    mutating func next() throws -> ValueDecoder {
+    init(items: [JSONValue], record: ReadRecord, decoder: ValueDecoder) {
+        self.items = items
+        self.record = record
+        self.decoder = decoder
+    }
+
+    /// Advances only when `body` succeeds, so a type may retry an element as something else.
+    private mutating func next<R>(_ body: (ValueDecoder) throws -> R) throws -> R {
         guard !isAtEnd else {
-            throw DecodingError.valueNotFound(Any.self, .init(codingPath: path, debugDescription: "array ended"))
+            throw DecodingError.keyNotFound(IndexKey(currentIndex), .init(codingPath: codingPath, debugDescription: "the array has only \(items.count) elements"))
         }
-        defer { currentIndex += 1 }
-        return ValueDecoder(value: items[currentIndex], path: path + [PathKey(intValue: currentIndex)], tracker: tracker)
-    }
-
-    mutating func decodeNil() throws -> Bool {
-        guard !isAtEnd, items[currentIndex] == .null else { return false }
+        let result = try body(decoder.child(currentIndex, items[currentIndex], IndexKey(currentIndex)))
+        record.markRead(currentIndex)
         currentIndex += 1
-        return true
+        return result
     }
 
-    mutating func decode<T: Decodable>(_ type: T.Type) throws -> T { try Single(decoder: try next()).decode(T.self) }
+    /// Consumes the element only when it is null, as the protocol requires.
+    mutating func decodeNil() throws -> Bool {
+        if !isAtEnd, items[currentIndex] != .null { return false }
+        return try next { _ in true }  // throws when at the end
+    }
+
+    mutating func decode<T: Decodable>(_ type: T.Type) throws -> T { try next { try $0.decodeValue(type) } }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
-        try next().container(keyedBy: type)
+        try next { try $0.container(keyedBy: type) }
     }
 
-    mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer { try next().unkeyedContainer() }
-    mutating func superDecoder() throws -> any Decoder { try next() }
+    mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer { try next { try $0.unkeyedContainer() } }
+
+    mutating func superDecoder() throws -> any Decoder { try next { $0 } }
+}
+
+// MARK: - Dictionaries
+
+/// `[String: T]` is decoded here rather than by the standard library, which would let a later
+/// member silently replace an earlier one whose name is canonically equivalent.
+protocol ExactStringKeyedDictionary {
+    static func decodeExactly(from decoder: ValueDecoder) throws -> Self
+}
+
+extension Dictionary: ExactStringKeyedDictionary where Key == String, Value: Decodable {
+    static func decodeExactly(from decoder: ValueDecoder) throws -> [String: Value] {
+        let container = try decoder.container(keyedBy: NameKey.self)
+        var result: [String: Value] = [:]
+        for key in container.allKeys {
+            let value = try container.decode(Value.self, forKey: key)
+            if let clash = result.index(forKey: key.stringValue) {
+                throw DecodingError.dataCorrupted(.init(
+                    codingPath: container.codingPath + [key],
+                    debugDescription: "member names \"\(result[clash].key)\" and \"\(key.stringValue)\" differ but are canonically equivalent; a [String: \(Value.self)] cannot keep both"))
+            }
+            result[key.stringValue] = value
+        }
+        return result
+    }
 }
