@@ -101,11 +101,6 @@ public struct FontStack: Sendable {
         return ShapedText(glyphs: glyphs)
     }
 
-    /// Whether every character of `text` is drawable, without shaping.
-    public func firstUndrawable(in text: String) -> [Unicode.Scalar]? {
-        do { _ = try shape(text); return nil } catch { return error.codePoints }
-    }
-
     private func locate(_ base: Unicode.Scalar, _ selector: Unicode.Scalar?) -> (Int, UInt32)? {
         let candidates = base.isPrivateUse ? 1..<fonts.count : 0..<fonts.count
         for index in candidates {

@@ -29,11 +29,6 @@ struct Kofu: ParsableCommand {
     }
 }
 
-/// A refused input or failed check: exit 1 with the message on standard error.
-struct Refused: Error, CustomStringConvertible {
-    let description: String
-}
-
 extension ParsableCommand {
     static func fail(_ message: String) -> Never {
         var stderr = StandardError()
