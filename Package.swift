@@ -26,6 +26,8 @@ let package = Package(
         .target(name: "KofuZlib", dependencies: ["CZlib"]),
         // Strict JSON (RFC 8259 + I-JSON) and a Decoder that refuses unknown members.
         .target(name: "KofuJSON", exclude: ["README.md"]),
+        // The TOML configuration of operations.md, parsed strictly and validated once at start.
+        .target(name: "Configuration", exclude: ["README.md"]),
         // Shaping, font coverage, subsetting, PDF writing. Knows nothing about residents.
         .target(name: "Typesetting", dependencies: ["CHarfBuzz", "KofuZlib"], exclude: ["README.md"]),
         // The two certificates: content model, 和暦, templates, page breaking.
@@ -33,11 +35,12 @@ let package = Package(
         // Demo municipality, fixtures, seal images: shared by tests and `kofu demo`.
         .target(name: "KofuTesting", dependencies: ["Certificates", "Typesetting", "KofuZlib", "CFreeType"]),
         .executableTarget(name: "kofu", dependencies: [
-            "Certificates", "Typesetting", "KofuTesting",
+            "Certificates", "Typesetting", "KofuTesting", "Configuration",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "KofuJSONTests", dependencies: ["KofuJSON"]),
+        .testTarget(name: "ConfigurationTests", dependencies: ["Configuration"]),
         .testTarget(name: "TypesettingTests", dependencies: ["Typesetting", "KofuTesting", "KofuZlib"]),
         .testTarget(name: "CertificatesTests", dependencies: ["Certificates", "Typesetting", "KofuTesting"]),
     ]
