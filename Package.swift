@@ -28,6 +28,8 @@ let package = Package(
         .target(name: "KofuJSON", exclude: ["README.md"]),
         // The TOML configuration of operations.md, parsed strictly and validated once at start.
         .target(name: "Configuration", exclude: ["README.md"]),
+        // The replica: feed records and batches (store, sync apply and reseed follow in issue 4).
+        .target(name: "Replica", dependencies: ["KofuJSON", "Typesetting"], exclude: ["README.md"]),
         // Shaping, font coverage, subsetting, PDF writing. Knows nothing about residents.
         .target(name: "Typesetting", dependencies: ["CHarfBuzz", "KofuZlib"], exclude: ["README.md"]),
         // The two certificates: content model, 和暦, templates, page breaking.
@@ -41,6 +43,7 @@ let package = Package(
 
         .testTarget(name: "KofuJSONTests", dependencies: ["KofuJSON"]),
         .testTarget(name: "ConfigurationTests", dependencies: ["Configuration"]),
+        .testTarget(name: "ReplicaTests", dependencies: ["Replica", "KofuJSON", "Typesetting"]),
         .testTarget(name: "TypesettingTests", dependencies: ["Typesetting", "KofuTesting", "KofuZlib"]),
         .testTarget(name: "CertificatesTests", dependencies: ["Certificates", "Typesetting", "KofuTesting"]),
     ]

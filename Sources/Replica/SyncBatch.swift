@@ -1,0 +1,108 @@
+import KofuJSON
+
+/// One event of the change feed.
+public enum FeedChange: Sendable, Equatable {
+    case residentUpsert(Resident)
+    case residentDelete(juminhyoCode: String, reason: String, effectiveOn: String)
+    case sealRegister(Seal)
+    case sealAbolish(juminhyoCode: String)
+    case cardBind(CardBinding)
+    case cardUnbind(CardBinding)
+    case restrictionSet(Restriction)
+    case restrictionClear(Restriction)
+
+    /// The resident the event is about.
+    public var juminhyoCode: String {
+        switch self {
+        case .residentUpsert(let r): r.juminhyoCode
+        case .residentDelete(let code, _, _), .sealAbolish(let code): code
+        case .sealRegister(let s): s.juminhyoCode
+        case .cardBind(let c), .cardUnbind(let c): c.juminhyoCode
+        case .restrictionSet(let r), .restrictionClear(let r): r.juminhyoCode
+        }
+    }
+}
+
+public struct FeedEvent: Decodable, Sendable, Equatable {
+    public let seq: Int64
+    public let change: FeedChange
+
+    enum Keys: String, CodingKey { case seq, type, resident, juminhyoCode, reason, effectiveOn, seal, card, restriction }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Keys.self)
+        seq = try Checked.positive(c, .seq)
+        switch try c.decode(String.self, forKey: .type) {
+        case "resident.upsert": change = .residentUpsert(try c.decode(Resident.self, forKey: .resident))
+        case "resident.delete":
+            change = .residentDelete(juminhyoCode: try Checked.juminhyoCode(c, .juminhyoCode),
+                                     reason: try Checked.text(c, .reason, .other), effectiveOn: try Checked.date(c, .effectiveOn))
+        case "seal.register": change = .sealRegister(try c.decode(Seal.self, forKey: .seal))
+        case "seal.abolish": change = .sealAbolish(juminhyoCode: try Checked.juminhyoCode(c, .juminhyoCode))
+        case "card.bind": change = .cardBind(try c.decode(CardBinding.self, forKey: .card))
+        case "card.unbind": change = .cardUnbind(try c.decode(CardBinding.self, forKey: .card))
+        case "restriction.set": change = .restrictionSet(try c.decode(Restriction.self, forKey: .restriction))
+        case "restriction.clear": change = .restrictionClear(try c.decode(Restriction.self, forKey: .restriction))
+        default: throw JSONDecodeError.invalidValue("unknown event type", forKey: .type, in: c)
+        }
+    }
+}
+
+/// Why a batch is refused as a whole (422 INVALID_EVENT on the sync listener): the event's
+/// 0-based `index`, its `seq` where it could be read, and the `field` as a dotted path inside
+/// the event (`resident.birthDate`). Nothing of a refused batch is applied.
+public struct InvalidEvent: Error, Equatable, CustomStringConvertible, Sendable {
+    public let index: Int?
+    public let seq: Int64?
+    public let field: String
+    public let message: String
+    public var description: String {
+        "INVALID_EVENT" + (index.map { " at index \($0)" } ?? "") + (seq.map { " (seq \($0))" } ?? "") + ": \(field): \(message)"
+    }
+}
+
+/// A decoded, fully validated batch of `POST /v1/sync/batches` or `kofu sync apply`.
+public struct SyncBatch: Sendable, Equatable {
+    public static let maxEvents = 10_000
+    public let events: [FeedEvent]
+
+    /// Validates every event in full; `seq` must increase by exactly 1 inside the batch.
+    /// Whether the batch follows the replica's last seq, and whether events name known
+    /// residents, is the store's check when it applies the batch.
+    public static func decode(_ bytes: [UInt8]) throws(InvalidEvent) -> SyncBatch {
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(bytes)
+        } catch {
+            throw InvalidEvent(index: nil, seq: nil, field: "", message: "bad JSON: \(error)")
+        }
+        guard case .object(let object) = value else {
+            throw InvalidEvent(index: nil, seq: nil, field: "", message: "the batch is not a JSON object")
+        }
+        if let extra = object.keys.first(where: { $0 != "events" }) {
+            throw InvalidEvent(index: nil, seq: nil, field: extra, message: "unknown member")
+        }
+        guard case .array(let items)? = object["events"] else {
+            throw InvalidEvent(index: nil, seq: nil, field: "events", message: "required array missing")
+        }
+        guard items.count <= maxEvents else {
+            throw InvalidEvent(index: nil, seq: nil, field: "events", message: "more than \(maxEvents) events")
+        }
+        var events: [FeedEvent] = []
+        events.reserveCapacity(items.count)
+        for (index, item) in items.enumerated() {
+            var seq: Int64?
+            if case .object(let o) = item, case .number(let n)? = o["seq"] { seq = n.int64 }
+            do {
+                events.append(try StrictJSONDecoder().decode(FeedEvent.self, from: item))
+            } catch {
+                throw InvalidEvent(index: index, seq: seq, field: error.path, message: error.message)
+            }
+            if index > 0, events[index].seq != events[index - 1].seq + 1 {
+                throw InvalidEvent(index: index, seq: events[index].seq, field: "seq",
+                                   message: "expected \(events[index - 1].seq + 1): seq increases by exactly 1")
+            }
+        }
+        return SyncBatch(events: events)
+    }
+}
