@@ -19,6 +19,7 @@ let package = Package(
                        providers: [.apt(["libharfbuzz-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CFreeType", pkgConfig: "freetype2", providers: [.apt(["libfreetype-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         // Card certificates, CRLs and SHA-256 (issue 5); declared here with the other C libraries.
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
 
@@ -29,7 +30,7 @@ let package = Package(
         // The TOML configuration of operations.md, parsed strictly and validated once at start.
         .target(name: "Configuration", exclude: ["README.md"]),
         // The replica: feed records and batches (store, sync apply and reseed follow in issue 4).
-        .target(name: "Replica", dependencies: ["KofuJSON", "Typesetting"], exclude: ["README.md"]),
+        .target(name: "Replica", dependencies: ["KofuJSON", "Typesetting", "CSQLite"], exclude: ["README.md"]),
         // Shaping, font coverage, subsetting, PDF writing. Knows nothing about residents.
         .target(name: "Typesetting", dependencies: ["CHarfBuzz", "KofuZlib"], exclude: ["README.md"]),
         // The two certificates: content model, 和暦, templates, page breaking.

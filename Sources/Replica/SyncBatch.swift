@@ -56,6 +56,14 @@ public struct InvalidEvent: Error, Equatable, CustomStringConvertible, Sendable 
     public let seq: Int64?
     public let field: String
     public let message: String
+
+    public init(index: Int?, seq: Int64?, field: String, message: String) {
+        self.index = index
+        self.seq = seq
+        self.field = field
+        self.message = message
+    }
+
     public var description: String {
         "INVALID_EVENT" + (index.map { " at index \($0)" } ?? "") + (seq.map { " (seq \($0))" } ?? "") + ": \(field): \(message)"
     }
