@@ -38,12 +38,13 @@ let package = Package(
         // Demo municipality, fixtures, seal images: shared by tests and `kofu demo`.
         .target(name: "KofuTesting", dependencies: ["Certificates", "Typesetting", "KofuZlib", "CFreeType"]),
         .executableTarget(name: "kofu", dependencies: [
-            "Certificates", "Typesetting", "KofuTesting", "Configuration",
+            "Certificates", "Typesetting", "KofuTesting", "Configuration", "Replica", "KofuJSON",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "KofuJSONTests", dependencies: ["KofuJSON"]),
         .testTarget(name: "ConfigurationTests", dependencies: ["Configuration"]),
+        .testTarget(name: "KofuCLITests", dependencies: ["KofuTesting"]),
         .testTarget(name: "ReplicaTests", dependencies: ["Replica", "KofuJSON", "Typesetting"]),
         .testTarget(name: "TypesettingTests", dependencies: ["Typesetting", "KofuTesting", "KofuZlib"]),
         .testTarget(name: "CertificatesTests", dependencies: ["Certificates", "Typesetting", "KofuTesting"]),

@@ -56,12 +56,19 @@ public struct InvalidEvent: Error, Equatable, CustomStringConvertible, Sendable 
     public let seq: Int64?
     public let field: String
     public let message: String
+    /// More events than one batch may hold (413 PAYLOAD_TOO_LARGE, after parsing).
+    public let tooLarge: Bool
 
-    public init(index: Int?, seq: Int64?, field: String, message: String) {
+    /// With no `index`, the batch itself is malformed (not JSON, not `{"events": […]}`): 400
+    /// MALFORMED_REQUEST rather than 422 INVALID_EVENT.
+    public var isMalformedBatch: Bool { index == nil && !tooLarge }
+
+    public init(index: Int?, seq: Int64?, field: String, message: String, tooLarge: Bool = false) {
         self.index = index
         self.seq = seq
         self.field = field
         self.message = message
+        self.tooLarge = tooLarge
     }
 
     public var description: String {
@@ -94,7 +101,7 @@ public struct SyncBatch: Sendable, Equatable {
             throw InvalidEvent(index: nil, seq: nil, field: "events", message: "required array missing")
         }
         guard items.count <= maxEvents else {
-            throw InvalidEvent(index: nil, seq: nil, field: "events", message: "more than \(maxEvents) events")
+            throw InvalidEvent(index: nil, seq: nil, field: "events", message: "more than \(maxEvents) events", tooLarge: true)
         }
         var events: [FeedEvent] = []
         events.reserveCapacity(items.count)

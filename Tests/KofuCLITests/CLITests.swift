@@ -1,0 +1,84 @@
+import Foundation
+import KofuTesting
+import Testing
+
+/// The `kofu` executable as operators run it: exit codes and outputs of operations.md.
+@Suite struct CLITests {
+    static let root = Demo.repositoryRoot()!
+    static let kofu = root + "/.build/debug/kofu"
+
+    let folder: String
+
+    init() throws {
+        folder = NSTemporaryDirectory() + "kofu-cli-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder + "/crl", withIntermediateDirectories: true)
+        for name in ["seal.png", "root.pem"] { try Data("x".utf8).write(to: URL(fileURLWithPath: folder + "/" + name)) }
+        try Data("""
+            [municipality]
+            code = "272078"
+            name = "高槻市"
+            authority = "高槻市長　高槻　太郎"
+            official_seal = "seal.png"
+            official_seal_mm = 21.0
+            [listen]
+            center = "127.0.0.1:8443"
+            sync = "127.0.0.1:8444"
+            [trust]
+            anchors = ["root.pem"]
+            crl_dir = "crl"
+            policy_oid = "1.2.392.200149.8.5.1.3.30"
+            [replica]
+            path = "replica"
+            [fonts]
+            base = "\(Demo.baseFontPath)"
+            [audit]
+            path = "audit"
+            """.utf8).write(to: URL(fileURLWithPath: folder + "/kofu.toml"))
+    }
+
+    func run(_ args: [String]) throws -> Tools.Result {
+        #expect(FileManager.default.isExecutableFile(atPath: Self.kofu), "build kofu first (scripts/test.sh does)")
+        return try Tools.run(Self.kofu, args)
+    }
+
+    func batch(_ seq: Int, birth: String = "1958-03-14") throws -> String {
+        let path = folder + "/batch-\(seq)-\(birth).json"
+        try Data("""
+            {"events":[{"seq":\(seq),"type":"resident.upsert","resident":{"juminhyoCode":"12345678901","householdId":"H1",
+            "householdOrder":1,"householdHeadName":"高槻　太郎","name":"高槻　太郎","nameKana":"タカツキ　タロウ",
+            "birthDate":"\(birth)","sex":"男","relationship":"世帯主","address":"大阪府高槻市","becameResidentOn":"1958-03-14",
+            "addressSetOn":"1990-04-01","addressNotifiedOn":"1990-04-02","version":1}}]}
+            """.utf8).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    @Test func syncApplyAnswersLikeTheSyncListener() throws {
+        let config = folder + "/kofu.toml"
+        var r = try run(["sync", "apply", "--config", config, try batch(1)])
+        #expect(r.status == 0 && r.stdout == "{\"applied\":1,\"skipped\":0,\"lastSeq\":1}\n")
+        r = try run(["sync", "apply", "--config", config, try batch(1)])
+        #expect(r.status == 0 && r.stdout.contains("\"skipped\":1"))
+        r = try run(["sync", "apply", "--config", config, try batch(3)])
+        #expect(r.status == 1 && r.stdout.contains("\"code\":\"SEQUENCE_GAP\"") && r.stdout.contains("\"expected\":2"))
+        r = try run(["sync", "apply", "--config", config, try batch(2, birth: "1958-02-30")])
+        #expect(r.status == 1 && r.stdout.contains("\"field\":\"resident.birthDate\"") && r.stdout.contains("\"index\":0"))
+        #expect(!r.stdout.contains("高槻"))  // a refusal names the field, never the value
+        r = try run(["sync", "apply", "--config", config, folder + "/missing.json"])
+        #expect(r.status == 1)
+        r = try run(["sync", "apply", "--config", config])
+        #expect(r.status == 2)  // usage: the batch file is required
+    }
+
+    @Test func configCheckNamesTheKey() throws {
+        var r = try run(["config", "check", "--config", folder + "/kofu.toml"])
+        #expect(r.status == 0)
+        let text = try String(contentsOfFile: folder + "/kofu.toml", encoding: .utf8).replacingOccurrences(of: "127.0.0.1:8443", with: "0.0.0.0:8443")
+        try Data(text.utf8).write(to: URL(fileURLWithPath: folder + "/public.toml"))
+        r = try run(["config", "check", "--config", folder + "/public.toml"])
+        #expect(r.status == 1 && r.stderr.contains("listen.center"))
+        r = try run(["config", "check", "--config", folder + "/absent.toml"])
+        #expect(r.status == 1)
+        #expect(try run(["no-such-command"]).status == 2)
+        #expect(try run(["--help"]).status == 0)
+    }
+}
