@@ -102,3 +102,46 @@ import Testing
         #expect(try reopened.status().lastAppliedAt == "2026-11-18T11:06:40Z")
     }
 }
+
+@Suite struct SnapshotTests {
+    let folder = NSTemporaryDirectory() + "kofu-snapshot-\(UUID().uuidString)"
+
+    @Test func aSnapshotDoesNotSeeBatchesCommittedDuringIt() throws {
+        let store = try SQLiteReplica(folder: folder)
+        let card: JSONValue = .object(JSONObject([(key: "juminhyoCode", value: .string("11111111111")),
+                                                  (key: "certSha256", value: .string(String(repeating: "0f", count: 32)))])!)
+        func upsert(_ seq: Int, _ code: String, _ order: Int, _ name: String, _ version: Int = 1) -> JSONValue {
+            Feed.upsert(seq, Feed.resident(["juminhyoCode": .string(code), "householdOrder": .number(JSONNumber(order)),
+                                            "name": .string(name), "version": .number(JSONNumber(version))]))
+        }
+        _ = try store.apply(try SyncBatch.decode(Feed.batch([upsert(1, "11111111111", 1, "旧　名"), upsert(2, "22222222222", 2, "旧　子"),
+                                                              Feed.event(3, "card.bind", [("card", card)])])), at: Date())
+        let later = try SyncBatch.decode(Feed.batch([upsert(4, "11111111111", 1, "新　名", 2), upsert(5, "22222222222", 2, "新　子", 2)]))
+        let seen = try store.read { snapshot -> [String] in
+            let requester = try #require(try snapshot.resident(forCard: String(repeating: "0f", count: 32)))
+            _ = try store.apply(later, at: Date())  // commits while this request is reading
+            return [requester.record.name] + (try snapshot.currentMembers(household: requester.record.householdId).map(\.name))
+        }
+        #expect(seen == ["旧　名", "旧　名", "旧　子"])  // all old, never a mix
+        let after = try store.read { try $0.currentMembers(household: "H0001").map(\.name) }
+        #expect(after == ["新　名", "新　子"])
+    }
+
+    @Test func deletedRequesterAndUnknownCard() throws {
+        let store = try SQLiteReplica(folder: folder)
+        let card: JSONValue = .object(JSONObject([(key: "juminhyoCode", value: .string("11111111111")),
+                                                  (key: "certSha256", value: .string(String(repeating: "aa", count: 32)))])!)
+        _ = try store.apply(try SyncBatch.decode(Feed.batch([
+            Feed.upsert(1, Feed.resident(["juminhyoCode": .string("11111111111")])),
+            Feed.event(2, "card.bind", [("card", card)]),
+            Feed.event(3, "resident.delete", [("juminhyoCode", .string("11111111111")), ("reason", .string("死亡")),
+                                              ("effectiveOn", .string("2026-11-20"))]),
+        ])), at: Date())
+        let (deleted, unknown, members, seal) = try store.read { snapshot throws in
+            (try snapshot.resident(forCard: String(repeating: "aa", count: 32))?.deleted,
+             try snapshot.resident(forCard: String(repeating: "bb", count: 32)),
+             try snapshot.currentMembers(household: "H0001"), try snapshot.activeSeal("11111111111"))
+        }
+        #expect(deleted == true && unknown == nil && members.isEmpty && seal == nil)
+    }
+}

@@ -1,0 +1,68 @@
+/// A resident as the issuance layer sees it: the record and whether it is logically deleted.
+public struct StoredResident: Sendable, Equatable {
+    public let record: Resident
+    public let deleted: Bool
+}
+
+/// An active seal registration (印鑑登録).
+public struct ActiveSeal: Sendable, Equatable {
+    public let registrationNumber: String
+    public let registeredOn: String
+    public let png: [UInt8]
+    public let widthMm: Double
+    public let heightMm: Double
+}
+
+/// Reads on one consistent state of the replica: everything read through one snapshot comes
+/// from the same commit, whatever batches commit meanwhile (a WAL read transaction).
+public final class ReplicaSnapshot {
+    let connection: SQLiteConnection
+
+    init(connection: SQLiteConnection) { self.connection = connection }
+
+    /// The resident a card certificate (lowercase hex SHA-256 of its DER) is bound to.
+    public func resident(forCard certSha256: String) throws -> StoredResident? {
+        let s = try connection.prepare("""
+            SELECT r.record, r.deleted FROM cards c JOIN residents r ON r.code = c.code WHERE c.cert_sha256 = ?
+            """).bind([.text(certSha256)])
+        guard try s.step() else { return nil }
+        return StoredResident(record: try Resident.stored(s.blob(0)), deleted: s.int(1) != 0)
+    }
+
+    /// The household's current (not logically deleted) members in household order (出力順位).
+    public func currentMembers(household: String) throws -> [Resident] {
+        let s = try connection.prepare("SELECT record FROM residents WHERE household = ? AND deleted = 0 ORDER BY household_order, code")
+            .bind([.text(household)])
+        var out: [Resident] = []
+        while try s.step() { out.append(try Resident.stored(s.blob(0))) }
+        return out
+    }
+
+    public func activeSeal(_ juminhyoCode: String) throws -> ActiveSeal? {
+        let s = try connection.prepare("SELECT registration, registered_on, png, width_mm, height_mm FROM seals WHERE code = ? AND active = 1")
+            .bind([.text(juminhyoCode)])
+        guard try s.step() else { return nil }
+        return ActiveSeal(registrationNumber: s.text(0), registeredOn: s.text(1), png: s.blob(2),
+                          widthMm: Double(s.text(3)) ?? 0, heightMm: Double(s.text(4)) ?? 0)
+    }
+
+    public func restrictions(_ juminhyoCode: String) throws -> Set<Restriction.Kind> {
+        let s = try connection.prepare("SELECT kind FROM restrictions WHERE code = ?").bind([.text(juminhyoCode)])
+        var out: Set<Restriction.Kind> = []
+        while try s.step() { if let kind = Restriction.Kind(rawValue: s.text(0)) { out.insert(kind) } }
+        return out
+    }
+}
+
+extension SQLiteReplica {
+    /// Runs `body` on one snapshot of the replica, on a read connection of its own, so that a
+    /// batch committing meanwhile neither blocks it nor shows through.
+    public func read<T>(_ body: (ReplicaSnapshot) throws -> T) throws -> T {
+        let connection = try SQLiteConnection(path: file, readOnly: true)
+        try connection.execute("BEGIN")
+        defer { try? connection.execute("COMMIT") }
+        // The snapshot starts at the first read, not at BEGIN: read once now.
+        _ = try connection.prepare("SELECT value FROM meta WHERE key = 'last_seq'").step()
+        return try body(ReplicaSnapshot(connection: connection))
+    }
+}
