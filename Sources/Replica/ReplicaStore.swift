@@ -186,21 +186,6 @@ public final class SQLiteReplica: @unchecked Sendable {
             throw StoreError(message: "\(error)")
         }
     }
-
-    /// A household's current (not logically deleted) members in household order.
-    public func currentMembers(household: String) throws(StoreError) -> [Resident] {
-        lock.lock()
-        defer { lock.unlock() }
-        do {
-            let s = try writer.prepare("SELECT record FROM residents WHERE household = ? AND deleted = 0 ORDER BY household_order, code")
-                .bind([.text(household)])
-            var out: [Resident] = []
-            while try s.step() { out.append(try Resident.stored(s.blob(0))) }
-            return out
-        } catch {
-            throw StoreError(message: "\(error)")
-        }
-    }
 }
 
 func rfc3339(_ date: Date) -> String {

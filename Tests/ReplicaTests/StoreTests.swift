@@ -55,11 +55,11 @@ import Testing
             Feed.event(4, "resident.delete", [("juminhyoCode", .string("11111111111")), ("reason", .string("転出")),
                                               ("effectiveOn", .string("2026-11-20"))]),
         ]), at: now)
-        #expect(try store.currentMembers(household: "H1").map(\.juminhyoCode) == ["22222222222"])
+        #expect(try store.read { try $0.currentMembers(household: "H1") }.map(\.juminhyoCode) == ["22222222222"])
         var status = try store.status()
         #expect(status.residents == 1 && status.logicallyDeleted == 1 && status.restrictions == 1)
         _ = try store.apply(try batch([Feed.upsert(5, resident("11111111111", version: 2))]), at: now)  // 転出取消
-        #expect(try store.currentMembers(household: "H1").map(\.juminhyoCode) == ["11111111111", "22222222222"])
+        #expect(try store.read { try $0.currentMembers(household: "H1") }.map(\.juminhyoCode) == ["11111111111", "22222222222"])
         status = try store.status()
         #expect(status.logicallyDeleted == 0 && status.restrictions == 1)  // never lifted by a restore
     }
@@ -69,7 +69,7 @@ import Testing
         _ = try store.apply(try batch([Feed.upsert(1, resident("11111111111", name: "新しい　名前", version: 5))]), at: now)
         let result = try store.apply(try batch([Feed.upsert(2, resident("11111111111", name: "古い　名前", version: 4))]), at: now)
         #expect(result == ApplyResult(applied: 1, skipped: 0, lastSeq: 2))
-        #expect(try store.currentMembers(household: "H1").first?.name == "新しい　名前")
+        #expect(try store.read { try $0.currentMembers(household: "H1") }.first?.name == "新しい　名前")
     }
 
     @Test func aCertificateIsBoundToOneResident() throws {
@@ -96,7 +96,7 @@ import Testing
             _ = try store.apply(try batch([Feed.upsert(1, resident("11111111111", name: name))]), at: now)
         }
         let reopened = try SQLiteReplica(folder: folder)
-        let stored = try #require(try reopened.currentMembers(household: "H1").first)
+        let stored = try #require(try reopened.read { try $0.currentMembers(household: "H1") }.first)
         #expect(Array(stored.name.utf8) == Array(name.utf8))
         #expect(try reopened.lastSeq() == 1)
         #expect(try reopened.status().lastAppliedAt == "2026-11-18T11:06:40Z")
