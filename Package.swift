@@ -25,12 +25,14 @@ let package = Package(
 
         // deflate/inflate, shared by PDF streams, PNG decoding and (later) gzip extracts.
         .target(name: "KofuZlib", dependencies: ["CZlib"]),
+        // SHA-256 (OpenSSL EVP): extract checksums, X-Content-SHA256, card hashes, the audit chain.
+        .target(name: "KofuDigest", dependencies: ["COpenSSL"]),
         // Strict JSON (RFC 8259 + I-JSON) and a Decoder that refuses unknown members.
         .target(name: "KofuJSON", exclude: ["README.md"]),
         // The TOML configuration of operations.md, parsed strictly and validated once at start.
         .target(name: "Configuration", exclude: ["README.md"]),
         // The replica: feed records and batches (store, sync apply and reseed follow in issue 4).
-        .target(name: "Replica", dependencies: ["KofuJSON", "Typesetting", "CSQLite"], exclude: ["README.md"]),
+        .target(name: "Replica", dependencies: ["KofuJSON", "Typesetting", "CSQLite", "KofuDigest", "KofuZlib"], exclude: ["README.md"]),
         // Shaping, font coverage, subsetting, PDF writing. Knows nothing about residents.
         .target(name: "Typesetting", dependencies: ["CHarfBuzz", "KofuZlib"], exclude: ["README.md"]),
         // The two certificates: content model, 和暦, templates, page breaking.
@@ -45,7 +47,7 @@ let package = Package(
         .testTarget(name: "KofuJSONTests", dependencies: ["KofuJSON"]),
         .testTarget(name: "ConfigurationTests", dependencies: ["Configuration"]),
         .testTarget(name: "KofuCLITests", dependencies: ["KofuTesting"]),
-        .testTarget(name: "ReplicaTests", dependencies: ["Replica", "KofuJSON", "Typesetting"]),
+        .testTarget(name: "ReplicaTests", dependencies: ["Replica", "KofuJSON", "Typesetting", "KofuDigest", "KofuZlib"]),
         .testTarget(name: "TypesettingTests", dependencies: ["Typesetting", "KofuTesting", "KofuZlib"]),
         .testTarget(name: "CertificatesTests", dependencies: ["Certificates", "Typesetting", "KofuTesting"]),
     ]

@@ -11,13 +11,14 @@ public struct ZlibError: Error, Equatable, CustomStringConvertible {
 /// The one wrapper of zlib in the project. Stateless: each call owns its z_stream.
 public enum Zlib {
     /// zlib format (RFC 1950), as PDF's FlateDecode and PNG's IDAT expect.
-    public static func deflate(_ input: [UInt8], level: Int32 = 6) -> [UInt8] {
-        input.withUnsafeBufferPointer { deflate(UnsafeRawBufferPointer($0), level: level) }
+    /// With `gzip`, the gzip format (RFC 1952) instead.
+    public static func deflate(_ input: [UInt8], level: Int32 = 6, gzip: Bool = false) -> [UInt8] {
+        input.withUnsafeBufferPointer { deflate(UnsafeRawBufferPointer($0), level: level, gzip: gzip) }
     }
 
-    public static func deflate(_ input: UnsafeRawBufferPointer, level: Int32 = 6) -> [UInt8] {
+    public static func deflate(_ input: UnsafeRawBufferPointer, level: Int32 = 6, gzip: Bool = false) -> [UInt8] {
         var stream = z_stream()
-        let status = kofu_deflateInit2(&stream, level, Z_DEFLATED, 15, 9, Z_DEFAULT_STRATEGY)
+        let status = kofu_deflateInit2(&stream, level, Z_DEFLATED, gzip ? 31 : 15, 9, Z_DEFAULT_STRATEGY)
         precondition(status == Z_OK, "deflateInit2 failed: \(status)")  // only on out-of-memory
         defer { deflateEnd(&stream) }
         let bound = Int(deflateBound(&stream, uLong(input.count)))

@@ -43,20 +43,54 @@ public struct SyncStatus: Sendable, Equatable {
 /// whole of their read transaction (a WAL read transaction is the snapshot), however many
 /// batches commit meanwhile. Text is stored and returned byte-exactly.
 public final class SQLiteReplica: @unchecked Sendable {
-    public let file: String
-    private let writer: SQLiteConnection
+    /// `[replica] path`: the folder holding the store files and the `current` pointer.
+    public let folder: String
+    private var writerFile: String
+    private var writer: SQLiteConnection
     private let lock = NSLock()
+
+    /// The live store's file: `current` is a symbolic link to it, replaced atomically by a reseed.
+    /// SQLite is always given the real path, so WAL files belong to one store file only.
+    public var file: String { (try? SQLiteReplica.currentFile(folder)) ?? writerFile }
 
     /// Opens (creating if needed) the store in `folder`.
     public init(folder: String) throws(StoreError) {
+        self.folder = folder
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         } catch {
             throw StoreError(message: "cannot create \(folder): \(error)")
         }
-        file = folder + "/replica.sqlite"
+        let file: String
+        if let current = try? SQLiteReplica.currentFile(folder) {
+            file = current
+        } else {
+            file = folder + "/replica-\(UUID().uuidString.lowercased()).sqlite"
+            let created = try SQLiteConnection(path: file)
+            try SQLiteReplica.createSchema(created)
+            try SQLiteReplica.point(folder, at: file)
+        }
+        writerFile = file
         writer = try SQLiteConnection(path: file)
-        try writer.execute("""
+        try SQLiteReplica.createSchema(writer)
+    }
+
+    static func currentFile(_ folder: String) throws -> String {
+        let target = try FileManager.default.destinationOfSymbolicLink(atPath: folder + "/current")
+        return target.hasPrefix("/") ? target : folder + "/" + target
+    }
+
+    /// Replaces `current` atomically (rename of a new link over the old one).
+    static func point(_ folder: String, at file: String) throws(StoreError) {
+        let temporary = folder + "/current.new"
+        try? FileManager.default.removeItem(atPath: temporary)
+        guard symlink(URL(fileURLWithPath: file).lastPathComponent, temporary) == 0, rename(temporary, folder + "/current") == 0 else {
+            throw StoreError(message: "cannot switch \(folder)/current: errno \(errno)")
+        }
+    }
+
+    static func createSchema(_ c: SQLiteConnection) throws(StoreError) {
+        try c.execute("""
             PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;
             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS residents (code TEXT PRIMARY KEY, household TEXT NOT NULL, household_order INTEGER NOT NULL,
@@ -70,6 +104,13 @@ public final class SQLiteReplica: @unchecked Sendable {
                 PRIMARY KEY (code, kind));
             INSERT OR IGNORE INTO meta VALUES ('last_seq', '0');
             """)
+    }
+
+    /// Follows a switch made by a reseed (possibly in another process) before writing.
+    private func followCurrent() throws(StoreError) {
+        guard let current = try? SQLiteReplica.currentFile(folder), current != writerFile else { return }
+        writer = try SQLiteConnection(path: current)
+        writerFile = current
     }
 
     private func meta(_ key: String, on c: SQLiteConnection) throws -> String? {
@@ -88,6 +129,7 @@ public final class SQLiteReplica: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         do {
+            try followCurrent()
             return try writer.transaction { () throws -> ApplyResult in
                 let last = Int64(try meta("last_seq", on: writer) ?? "0") ?? 0
                 let fresh = batch.events.enumerated().filter { $0.element.seq > last }
@@ -169,6 +211,7 @@ public final class SQLiteReplica: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         do {
+            try followCurrent()
             func count(_ sql: String) throws -> Int {
                 let s = try writer.prepare(sql)
                 return try s.step() ? Int(s.int(0)) : 0

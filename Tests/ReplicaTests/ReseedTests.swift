@@ -1,0 +1,117 @@
+import Foundation
+import KofuDigest
+import KofuJSON
+import KofuZlib
+import Replica
+import Testing
+
+enum Extracts {
+    static func line(_ type: String, _ record: JSONValue) -> [UInt8] {
+        guard case .object(let o) = record else { fatalError() }
+        return serialize(.object(JSONObject([(key: "type", value: .string(type))] + o.members)!)) + [0x0A]
+    }
+
+    static func resident(_ code: String, household: String = "H1", order: Int = 1) -> JSONValue {
+        Feed.resident(["juminhyoCode": .string(code), "householdId": .string(household), "householdOrder": .number(JSONNumber(order))])
+    }
+
+    /// A well-formed extract; `tamper` may change the body lines before the trailer is computed.
+    static func make(_ body: [[UInt8]], asOfSeq: Int = 500, municipality: String = "272078", counts: (Int, Int, Int, Int)? = nil,
+                     checksum: String? = nil) -> [UInt8] {
+        var bytes = Array(#"{"format":"kofu-extract/1","municipality":"\#(municipality)","asOfSeq":\#(asOfSeq),"createdAt":"2026-11-22T03:00:00+09:00"}"#.utf8) + [0x0A]
+        for l in body { bytes += l }
+        let kinds = body.map { String(decoding: $0.prefix(20), as: UTF8.self) }
+        let c = counts ?? (kinds.filter { $0.contains("\"resident\"") }.count, kinds.filter { $0.contains("\"seal\"") }.count,
+                           kinds.filter { $0.contains("\"card\"") }.count, kinds.filter { $0.contains("\"restriction\"") }.count)
+        let sha = checksum ?? SHA256.hex(SHA256.hash(bytes))
+        bytes += Array(#"{"type":"end","counts":{"resident":\#(c.0),"seal":\#(c.1),"card":\#(c.2),"restriction":\#(c.3)},"sha256":"\#(sha)"}"#.utf8) + [0x0A]
+        return bytes
+    }
+
+    static func card(_ code: String, _ hex: String) -> JSONValue {
+        .object(JSONObject([(key: "juminhyoCode", value: .string(code)), (key: "certSha256", value: .string(String(repeating: hex, count: 32)))])!)
+    }
+
+    static func error(_ bytes: [UInt8]) -> ExtractError? {
+        do { _ = try Extract.validate(bytes: bytes, municipality: "272078"); return nil } catch { return error }
+    }
+}
+
+@Suite struct ExtractValidationTests {
+    let good = Extracts.make([Extracts.line("resident", Extracts.resident("11111111111")),
+                              Extracts.line("card", Extracts.card("11111111111", "ab")),
+                              Extracts.line("resident", Extracts.resident("22222222222", order: 2))])
+
+    @Test func aGoodExtractValidates() throws {
+        let extract = try Extract.validate(bytes: good, municipality: "272078")
+        #expect(extract.asOfSeq == 500 && extract.residents.count == 2 && extract.cards.count == 1)
+        #expect(try Extract.validate(bytes: Array(good.dropLast()), municipality: "272078").residents.count == 2)  // no final LF
+    }
+
+    @Test func faultsNameTheLineAndField() {
+        let r1 = Extracts.line("resident", Extracts.resident("11111111111"))
+        // Truncated: the trailer is missing; the fault names the last line read.
+        let truncated = Array(good.prefix(upTo: good.lastIndex(of: 0x0A, before: good.count - 1)! + 1))
+        #expect(Extracts.error(truncated)?.line == 4)
+        #expect(Extracts.error(Extracts.make([r1], checksum: String(repeating: "0", count: 64))).map { ($0.line, $0.field) }! == (3, "sha256"))
+        #expect(Extracts.error(Extracts.make([r1], counts: (2, 0, 0, 0))).map { ($0.line, $0.field) }! == (3, "counts.resident"))
+        #expect(Extracts.error(Extracts.make([r1, r1])).map { ($0.line, $0.field) }! == (3, "juminhyoCode"))  // the later line
+        #expect(Extracts.error(Extracts.make([Extracts.line("card", Extracts.card("99999999999", "cd")), r1])).map { ($0.line, $0.field) }! == (2, "juminhyoCode"))
+        let badDate = Extracts.line("resident", Feed.resident(["birthDate": .string("1958-13-01")]))
+        #expect(Extracts.error(Extracts.make([r1, badDate])).map { ($0.line, $0.field) }! == (3, "birthDate"))
+        #expect(Extracts.error(Extracts.make([r1], municipality: "131016")).map { ($0.line, $0.field) }! == (1, "municipality"))
+        #expect(Extracts.error(Extracts.make([r1, [0x0A]]))?.line == 3)  // blank line
+        #expect(Extracts.error(good + Array("{}\n".utf8))?.line == 6)  // after the trailer
+        #expect(Extracts.error([0xEF, 0xBB, 0xBF] + good)?.line == 1)
+    }
+}
+
+extension Array where Element == UInt8 {
+    func lastIndex(of byte: UInt8, before end: Int) -> Int? { self[..<end].lastIndex(of: byte) }
+}
+
+@Suite struct ReseedTests {
+    let folder = NSTemporaryDirectory() + "kofu-reseed-\(UUID().uuidString)"
+
+    @Test func reseedReplacesTheReplicaAtomicallyAndDeletesTheOld() throws {
+        let store = try SQLiteReplica(folder: folder)
+        _ = try store.apply(try SyncBatch.decode(Feed.batch([
+            Feed.upsert(1, Extracts.resident("11111111111")), Feed.upsert(2, Extracts.resident("33333333333", order: 3)),
+        ])), at: Date())
+        let oldFile = store.file
+        let bytes = Extracts.make([Extracts.line("resident", Extracts.resident("11111111111")),
+                                   Extracts.line("resident", Extracts.resident("22222222222", order: 2))], asOfSeq: 900)
+        let path = folder + "-extract.jsonl.gz"
+        try Data(Zlib.deflate(bytes, gzip: true)).write(to: URL(fileURLWithPath: path))
+        let extract = try Extract.validate(file: path, municipality: "272078")
+
+        // A request reading while the switch happens finishes on the old data.
+        let (before, summary) = try store.read { snapshot throws -> ([String], ReseedSummary) in
+            let summary = try store.reseed(extract, at: Date())
+            return (try snapshot.currentMembers(household: "H1").map(\.juminhyoCode), summary)
+        }
+        #expect(before == ["11111111111", "33333333333"])
+        #expect(summary.residents == 2 && summary.droppedResidents == 1 && summary.lastSeq == 900)
+        #expect(try store.read { try $0.currentMembers(household: "H1").map(\.juminhyoCode) } == ["11111111111", "22222222222"])
+        #expect(!FileManager.default.fileExists(atPath: oldFile))  // 物理削除
+        #expect(try store.status().lastSeq == 900 && store.status().reseededAt != nil)
+        // The feed continues from asOfSeq + 1.
+        #expect(throws: ApplyError.sequenceGap(expected: 901)) {
+            try store.apply(try SyncBatch.decode(Feed.batch([Feed.upsert(905, Extracts.resident("44444444444"))])), at: Date())
+        }
+        #expect(try store.apply(try SyncBatch.decode(Feed.batch([Feed.upsert(901, Extracts.resident("44444444444", order: 4))])), at: Date()).lastSeq == 901)
+        // Another process opening the folder sees the new replica.
+        #expect(try SQLiteReplica(folder: folder).status().residents == 3)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".building") }
+        #expect(leftovers.isEmpty)
+    }
+
+    @Test func aDryRunChangesNothing() throws {
+        let store = try SQLiteReplica(folder: folder)
+        _ = try store.apply(try SyncBatch.decode(Feed.batch([Feed.upsert(1, Extracts.resident("11111111111"))])), at: Date())
+        let extract = try Extract.validate(bytes: Extracts.make([Extracts.line("resident", Extracts.resident("22222222222"))]), municipality: "272078")
+        let summary = try store.summary(of: extract)
+        #expect(summary.droppedResidents == 1)
+        #expect(try store.status().lastSeq == 1 && store.status().residents == 1)
+    }
+}
