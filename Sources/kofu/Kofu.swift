@@ -10,7 +10,7 @@ struct Kofu: ParsableCommand {
             Exit status: 0 success, 1 a refused input or failed check, 2 a usage error.
             The Center API server, sync feed and reseed commands arrive with their issues; see README.md.
             """,
-        subcommands: [Demo.self, Config.self, Sync.self, Bench.self])
+        subcommands: [Demo.self, Config.self, Sync.self, Reseed.self, Bench.self])
 
     /// ArgumentParser exits 64 on a usage error; operations.md wants 2 (and 1 for a refused input).
     static func main() {

@@ -82,3 +82,32 @@ import Testing
         #expect(try run(["--help"]).status == 0)
     }
 }
+
+extension CLITests {
+    @Test func reseedValidatesSwitchesAndReports() throws {
+        let config = folder + "/kofu.toml"
+        _ = try run(["sync", "apply", "--config", config, try batch(1)])
+        let header = #"{"format":"kofu-extract/1","municipality":"272078","asOfSeq":77,"createdAt":"2026-11-22T03:00:00+09:00"}"#
+        let resident = #"{"type":"resident","juminhyoCode":"22222222222","householdId":"H2","householdOrder":1,"householdHeadName":"見本　花子","name":"見本　花子","nameKana":"ミホン　ハナコ","birthDate":"1970-01-01","sex":"女","relationship":"世帯主","address":"大阪府高槻市","becameResidentOn":"1970-01-01","addressSetOn":"1990-04-01","addressNotifiedOn":"1990-04-02","version":1}"#
+        let body = Array((header + "\n" + resident + "\n").utf8)
+        let sha = try Tools.run("/usr/bin/python3", ["-c", "import hashlib,sys; print(hashlib.sha256(sys.argv[1].encode()).hexdigest())",
+                                                     header + "\n" + resident + "\n"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trailer = #"{"type":"end","counts":{"resident":1,"seal":0,"card":0,"restriction":0},"sha256":"\#(sha)"}"#
+        let path = folder + "/extract.jsonl"
+        try Data(body + Array((trailer + "\n").utf8)).write(to: URL(fileURLWithPath: path))
+
+        var r = try run(["reseed", "--config", config, "--extract", path, "--dry-run"])
+        #expect(r.status == 0 && r.stdout.contains("1 residents") && r.stdout.contains("dry run"), "\(r.stderr)")
+        r = try run(["reseed", "--config", config, "--extract", path])
+        #expect(r.status == 0 && r.stdout.contains("not in the new replica: 1 residents"), "\(r.stderr)")
+        #expect(!r.stdout.contains("見本") && !r.stdout.contains("高槻　太郎"))  // numbers only
+        // The feed now continues from 78.
+        r = try run(["sync", "apply", "--config", config, try batch(2)])
+        #expect(r.status == 0 && r.stdout.contains("\"skipped\":1") && r.stdout.contains("\"lastSeq\":77"))
+        // A corrupt extract is refused naming its line; nothing changes.
+        try Data(body + Array(trailer.replacingOccurrences(of: sha, with: String(repeating: "0", count: 64)).utf8)).write(to: URL(fileURLWithPath: path))
+        r = try run(["reseed", "--config", config, "--extract", path])
+        #expect(r.status == 1 && r.stderr.contains("line 3") && r.stderr.contains("sha256"))
+        #expect(try run(["reseed", "--config", config, "--extract", folder + "/none.jsonl"]).status == 1)
+    }
+}
