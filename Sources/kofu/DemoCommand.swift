@@ -66,7 +66,9 @@ struct Demo: ParsableCommand {
         var stray = household[0]
         stray.name = "葛\u{E0100}城　太郎"
         do {
-            _ = try renderer.render(KofuTesting.Demo.juminhyo([stray]))
+            var content = KofuTesting.Demo.juminhyo([stray], householdSize: household.count)
+            content.householdHeadName = household[1].name
+            _ = try renderer.render(content)
             Self.fail("an unregistered variation sequence was rendered")
         } catch {
             print("kofu demo: refused as expected: \(error.code.rawValue) \(error.codePointsText) in \(error.field ?? "?")")
