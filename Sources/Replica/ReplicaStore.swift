@@ -119,7 +119,14 @@ public final class SQLiteReplica: @unchecked Sendable {
     }
 
     public func lastSeq() throws(StoreError) -> Int64 {
-        do { return Int64(try meta("last_seq", on: writer) ?? "0") ?? 0 } catch { throw StoreError(message: "\(error)") }
+        lock.lock()
+        defer { lock.unlock() }
+        do {
+            try followCurrent()
+            return Int64(try meta("last_seq", on: writer) ?? "0") ?? 0
+        } catch {
+            throw StoreError(message: "\(error)")
+        }
     }
 
     /// Applies a validated batch per sync-feed.md: events at or below the last seq are skipped;
