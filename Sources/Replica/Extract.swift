@@ -93,8 +93,12 @@ public struct Extract: Sendable {
         }
 
         var residents: [Resident] = [], seals: [Seal] = [], cards: [CardBinding] = [], restrictions: [Restriction] = []
-        var residentLines: [String: Int] = [:], sealLines: [String: Int] = [:], cardLines: [String: Int] = [:]
-        var restrictionLines: [Restriction: Int] = [:]
+        var residentCodes = Set<String>(), sealCodes = Set<String>(), cardHashes = Set<String>()
+        var restrictionKeys = Set<Restriction>()
+        /// A record seen before is reported at its later line.
+        func unique<K: Hashable>(_ seen: inout Set<K>, _ key: K, line: Int, field: String, _ what: String) throws(ExtractError) {
+            guard seen.insert(key).inserted else { throw ExtractError(line: line, field: field, message: "duplicate \(what)") }
+        }
         var references: [(code: String, line: Int, field: String)] = []
 
         var n = 2
@@ -105,25 +109,21 @@ public struct Extract: Sendable {
             switch type {
             case "resident":
                 let r = try decode(Resident.self, o, line: n, dropping: "type")
-                if residentLines[r.juminhyoCode] != nil { throw ExtractError(line: n, field: "juminhyoCode", message: "duplicate resident") }
-                residentLines[r.juminhyoCode] = n
+                try unique(&residentCodes, r.juminhyoCode, line: n, field: "juminhyoCode", "resident")
                 residents.append(r)
             case "seal":
                 let s = try decode(Seal.self, o, line: n, dropping: "type")
-                if sealLines[s.juminhyoCode] != nil { throw ExtractError(line: n, field: "juminhyoCode", message: "duplicate seal registration") }
-                sealLines[s.juminhyoCode] = n
+                try unique(&sealCodes, s.juminhyoCode, line: n, field: "juminhyoCode", "seal registration")
                 references.append((s.juminhyoCode, n, "juminhyoCode"))
                 seals.append(s)
             case "card":
                 let c = try decode(CardBinding.self, o, line: n, dropping: "type")
-                if cardLines[c.certSha256] != nil { throw ExtractError(line: n, field: "certSha256", message: "duplicate card binding") }
-                cardLines[c.certSha256] = n
+                try unique(&cardHashes, c.certSha256, line: n, field: "certSha256", "card binding")
                 references.append((c.juminhyoCode, n, "juminhyoCode"))
                 cards.append(c)
             case "restriction":
                 let r = try decode(Restriction.self, o, line: n, dropping: "type")
-                if restrictionLines[r] != nil { throw ExtractError(line: n, field: "kind", message: "duplicate restriction") }
-                restrictionLines[r] = n
+                try unique(&restrictionKeys, r, line: n, field: "kind", "restriction")
                 references.append((r.juminhyoCode, n, "juminhyoCode"))
                 restrictions.append(r)
             case "end":
@@ -154,7 +154,7 @@ public struct Extract: Sendable {
         guard Array(t.sha256.utf8) == Array(digest.utf8) else {
             throw ExtractError(line: trailerLine, field: "sha256", message: "checksum mismatch: the extract is corrupt or incomplete")
         }
-        for ref in references where residentLines[ref.code] == nil {
+        for ref in references where !residentCodes.contains(ref.code) {
             throw ExtractError(line: ref.line, field: ref.field, message: "refers to a resident not in the extract")
         }
         return Extract(asOfSeq: header.asOfSeq, createdAt: header.createdAt, residents: residents, seals: seals,

@@ -49,9 +49,7 @@ extension SQLiteReplica {
         let name = "replica-\(UUID().uuidString.lowercased()).sqlite"
         let building = folder + "/" + name + ".building"
         let file = folder + "/" + name
-        func removeBuilding() {
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: building + suffix) }
-        }
+        func removeBuilding() { removeStoreFiles(building) }
         do {
             do {
                 let c = try SQLiteConnection(path: building)
@@ -85,7 +83,7 @@ extension SQLiteReplica {
                 }
                 try c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             }  // closed: its WAL is folded into the file
-            removeWALFiles(building)
+            removeStoreFiles(building, suffixes: ["-wal", "-shm"])
             guard rename(building, file) == 0 else { throw StoreError(message: "cannot move the new store into place: errno \(errno)") }
         } catch let error as StoreError {
             removeBuilding()
@@ -98,11 +96,12 @@ extension SQLiteReplica {
         try Self.point(folder, at: file)
         // Physical deletion of the old store: open connections keep reading it until they end,
         // nothing new can reach it.
-        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: old + suffix) }
+        removeStoreFiles(old)
         return summary
     }
 
-    private func removeWALFiles(_ path: String) {
-        for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+    /// A store file and SQLite's companions of it.
+    private func removeStoreFiles(_ path: String, suffixes: [String] = ["", "-wal", "-shm"]) {
+        for suffix in suffixes { try? FileManager.default.removeItem(atPath: path + suffix) }
     }
 }

@@ -48,6 +48,9 @@ public struct FontStack: Sendable {
         var font: Int
         var glyph: UInt32
 
+        /// The characters of the cluster, as an error names them.
+        var scalars: [Unicode.Scalar] { selector.map { [base, $0] } ?? [base] }
+
         /// HarfBuzz composes a base and a following mark (e + U+0301 → é, か + U+3099 → が) when
         /// the font has the composite, which would print another character's glyph. A mark (or
         /// a Hangul vowel or final jamo) therefore starts a buffer of its own.
@@ -149,12 +152,12 @@ public struct FontStack: Sendable {
         for index in 0..<min(Int(count), clusters.count) where infos[index].cluster != UInt32(index)
             || infos[index].codepoint != clusters[index].glyph {
             let c = clusters[min(Int(infos[index].cluster), clusters.count - 1)]
-            throw .unrenderable(c.selector.map { [c.base, $0] } ?? [c.base],
+            throw .unrenderable(c.scalars,
                                 "the shaper did not draw the registered glyph")
         }
         guard Int(count) == clusters.count else {
             let c = clusters[min(Int(count), clusters.count - 1)]
-            throw .unrenderable(c.selector.map { [c.base, $0] } ?? [c.base], "the shaper dropped or added a glyph")
+            throw .unrenderable(c.scalars, "the shaper dropped or added a glyph")
         }
         let em = Double(face.unitsPerEm)
         for index in 0..<clusters.count {
