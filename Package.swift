@@ -12,6 +12,15 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // The HTTP server (issue 5). `traits: []` drops swift-configuration, which Hummingbird pulls in
+        // by default (its module "Configuration" is why ours is named KofuConfiguration).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // System libraries: a module map and one shim header each, nothing else.
@@ -30,25 +39,57 @@ let package = Package(
         // Strict JSON (RFC 8259 + I-JSON) and a Decoder that refuses unknown members.
         .target(name: "KofuJSON", exclude: ["README.md"]),
         // The TOML configuration of operations.md, parsed strictly and validated once at start.
-        .target(name: "Configuration", exclude: ["README.md"]),
+        .target(name: "KofuConfiguration", exclude: ["README.md"]),
         // The replica: feed records and batches (store, sync apply and reseed follow in issue 4).
         .target(name: "Replica", dependencies: ["KofuJSON", "Typesetting", "CSQLite", "KofuDigest", "KofuZlib"], exclude: ["README.md"]),
         // Shaping, font coverage, subsetting, PDF writing. Knows nothing about residents.
         .target(name: "Typesetting", dependencies: ["CHarfBuzz", "KofuZlib"], exclude: ["README.md"]),
         // The two certificates: content model, 和暦, templates, page breaking.
         .target(name: "Certificates", dependencies: ["Typesetting", "KofuJSON"], exclude: ["README.md"]),
-        // Demo municipality, fixtures, seal images: shared by tests and `kofu demo`.
-        .target(name: "KofuTesting", dependencies: ["Certificates", "Typesetting", "KofuZlib", "CFreeType"]),
+        // Compact JWS, card certificate path validation and CRLs (OpenSSL underneath).
+        .target(name: "CardAuth", dependencies: ["COpenSSL", "KofuDigest", "KofuJSON"], exclude: ["README.md"]),
+        // The use case: authenticate, authorize, snapshot, render, audit, answer. No HTTP.
+        .target(name: "Issuance", dependencies: [
+            "Replica", "Certificates", "Typesetting", "CardAuth", "KofuConfiguration", "KofuDigest", "KofuJSON",
+        ], exclude: ["README.md"]),
+        // Hummingbird routes, the one error-to-HTTP mapping, TLS, metrics, /openapi.json.
+        .target(name: "KofuServer", dependencies: [
+            "Issuance", "Replica", "CardAuth", "KofuConfiguration", "KofuJSON", "KofuDigest",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ], exclude: ["README.md"]),
+        // A small HTTP/1.1 client on SwiftNIO (TLS and client certificates): demo, loadtest, tests.
+        .target(name: "KofuHTTPClient", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
+        // Demo municipality, test PKI, fixtures, seal images: shared by tests and `kofu demo`.
+        .target(name: "KofuTesting", dependencies: [
+            "Certificates", "Typesetting", "KofuZlib", "CFreeType", "COpenSSL", "KofuDigest", "KofuJSON", "Replica",
+        ]),
         .executableTarget(name: "kofu", dependencies: [
-            "Certificates", "Typesetting", "KofuTesting", "Configuration", "Replica", "KofuJSON",
+            "Certificates", "Typesetting", "KofuTesting", "KofuConfiguration", "Replica", "KofuJSON",
+            "CardAuth", "Issuance", "KofuServer", "KofuHTTPClient", "KofuDigest",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "KofuJSONTests", dependencies: ["KofuJSON"]),
-        .testTarget(name: "ConfigurationTests", dependencies: ["Configuration"]),
+        .testTarget(name: "KofuConfigurationTests", dependencies: ["KofuConfiguration"]),
         .testTarget(name: "KofuCLITests", dependencies: ["KofuTesting"]),
         .testTarget(name: "ReplicaTests", dependencies: ["Replica", "KofuJSON", "Typesetting", "KofuDigest", "KofuZlib"]),
         .testTarget(name: "TypesettingTests", dependencies: ["Typesetting", "KofuTesting", "KofuZlib"]),
         .testTarget(name: "CertificatesTests", dependencies: ["Certificates", "Typesetting", "KofuTesting"]),
+        .testTarget(name: "CardAuthTests", dependencies: ["CardAuth", "KofuTesting", "KofuJSON", "KofuDigest"]),
+        .testTarget(name: "IssuanceTests", dependencies: ["Issuance", "CardAuth", "Replica", "KofuTesting", "KofuConfiguration", "KofuJSON"]),
+        .testTarget(name: "KofuServerTests", dependencies: [
+            "KofuServer", "Issuance", "KofuTesting", "KofuHTTPClient", "KofuConfiguration", "KofuJSON",
+        ]),
     ]
 )

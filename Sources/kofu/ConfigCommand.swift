@@ -1,5 +1,5 @@
 import ArgumentParser
-import Configuration
+import KofuConfiguration
 
 struct Config: ParsableCommand {
     static let configuration = CommandConfiguration(

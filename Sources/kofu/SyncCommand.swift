@@ -1,5 +1,5 @@
 import ArgumentParser
-import Configuration
+import KofuConfiguration
 import Foundation
 import KofuJSON
 import Replica

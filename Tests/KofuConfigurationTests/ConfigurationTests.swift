@@ -1,4 +1,4 @@
-import Configuration
+import KofuConfiguration
 import Foundation
 import Testing
 

@@ -1,0 +1,1 @@
+// CardAuth: see README.md

@@ -1,0 +1,1 @@
+// KofuServer: see README.md
