@@ -19,7 +19,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
-        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
@@ -57,11 +56,14 @@ let package = Package(
             "Issuance", "Replica", "CardAuth", "KofuConfiguration", "KofuJSON", "KofuDigest",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
-            .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ], exclude: ["README.md"]),
         // A small HTTP/1.1 client on SwiftNIO (TLS and client certificates): demo, loadtest, tests.
         .target(name: "KofuHTTPClient", dependencies: [
@@ -78,6 +80,7 @@ let package = Package(
             "Certificates", "Typesetting", "KofuTesting", "KofuConfiguration", "Replica", "KofuJSON",
             "CardAuth", "Issuance", "KofuServer", "KofuHTTPClient", "KofuDigest",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
 
         .testTarget(name: "KofuJSONTests", dependencies: ["KofuJSON"]),

@@ -39,3 +39,20 @@ public struct SHA256: ~Copyable {
         return String(decoding: out, as: UTF8.self)
     }
 }
+
+/// HMAC-SHA-256 (RFC 2104) on top of `SHA256`: the keyed hash behind memberIds and the opaque
+/// references of logs and the audit log.
+public enum HMACSHA256 {
+    public static func authenticate(_ message: [UInt8], key: [UInt8]) -> [UInt8] {
+        var block = key.count > 64 ? SHA256.hash(key) : key
+        block += [UInt8](repeating: 0, count: 64 - block.count)
+        var inner = SHA256()
+        inner.update(block.map { $0 ^ 0x36 })
+        inner.update(message)
+        let innerDigest = inner.finish()
+        var outer = SHA256()
+        outer.update(block.map { $0 ^ 0x5c })
+        outer.update(innerDigest)
+        return outer.finish()
+    }
+}

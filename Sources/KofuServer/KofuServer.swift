@@ -1,1 +1,236 @@
-// KofuServer: see README.md
+import CardAuth
+import Certificates
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import Issuance
+import KofuConfiguration
+import KofuJSON
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import Replica
+import ServiceLifecycle
+import UnixSignals
+import Typesetting
+
+/// Why the server cannot start: names the configuration key or file. `kofu serve` exits 1 with it.
+public struct StartError: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// The two listeners of one `kofu serve`: the Center API (center-api.md) and the sync feed
+/// (sync-feed.md), each with TLS and mutual TLS as configured, under one service group that
+/// drains in-flight requests on SIGTERM/SIGINT.
+public final class KofuServer: Sendable {
+    public let config: KofuConfig
+    public let replica: SQLiteReplica
+    public let service: IssuanceService
+    let trust: TrustStore
+    let metrics = ServerMetrics()
+    let logger: Logger
+    let pool: NIOThreadPool
+    let started = Date()
+
+    /// Opens everything the server needs, refusing (naming the key or file) whatever is missing
+    /// or unreadable, before any listener opens.
+    public init(config: KofuConfig, templatesDirectory: String, logger: Logger) throws(StartError) {
+        self.config = config
+        self.logger = logger
+        guard case .sqlite(let folder) = config.replica else {
+            throw StartError("replica.url: the PostgreSQL replica is not available in this version; use replica.path")
+        }
+        do {
+            replica = try SQLiteReplica(folder: folder)
+        } catch {
+            throw StartError("replica.path \(folder): \(error)")
+        }
+        let state: IssuanceStateStore
+        do {
+            state = try IssuanceStateStore(folder: folder)
+        } catch {
+            throw StartError("replica.path \(folder): \(error)")
+        }
+        let audit: AuditLog
+        let hasher: KeyedHasher
+        do {
+            audit = try AuditLog(folder: config.audit.path)
+            hasher = try KeyedHasher.loadOrCreate(folder: config.audit.path)
+        } catch {
+            throw StartError("audit.path: \(error)")
+        }
+        do {
+            trust = try TrustStore(anchorFiles: config.trust.anchors, intermediateFiles: config.trust.intermediates,
+                                   crlDirectory: config.trust.crlDir, policyOID: config.trust.policyOID)
+        } catch {
+            throw StartError("trust: \(error)")
+        }
+        let renderer = try Self.renderer(config, templatesDirectory: templatesDirectory)
+        let threads = max(2, System.coreCount)
+        pool = NIOThreadPool(numberOfThreads: threads)
+        pool.start()
+        let eventLogger = logger
+        service = IssuanceService(
+            settings: IssuanceSettings(config), replica: replica, state: state, audit: audit, trust: trust,
+            renderer: renderer, hasher: hasher, runner: PoolRunner(pool: pool),
+            events: { event in
+                var metadata: Logger.Metadata = [:]
+                if let id = event.requestId { metadata["requestId"] = .string(id) }
+                switch event.level {
+                case .info: eventLogger.info("\(event.message)", metadata: metadata)
+                case .warning: eventLogger.warning("\(event.message)", metadata: metadata)
+                case .error: eventLogger.error("\(event.message)", metadata: metadata)
+                }
+            })
+    }
+
+    static func renderer(_ config: KofuConfig, templatesDirectory: String) throws(StartError) -> CertificateRenderer {
+        let base: FontFace
+        var gaiji: [FontFace] = []
+        do {
+            base = try FontFace(path: config.fonts.base)
+        } catch {
+            throw StartError("fonts.base \(config.fonts.base): \(error)")
+        }
+        for path in config.fonts.gaiji {
+            do {
+                gaiji.append(try FontFace(path: path))
+            } catch {
+                throw StartError("fonts.gaiji \(path): \(error)")
+            }
+        }
+        guard let seal = FileManager.default.contents(atPath: config.municipality.officialSeal) else {
+            throw StartError("municipality.official_seal \(config.municipality.officialSeal): cannot read")
+        }
+        let municipality = Municipality(name: config.municipality.name, authority: config.municipality.authority,
+                                        officialSealPNG: Array(seal), officialSealMm: config.municipality.officialSealMm)
+        do {
+            let renderer = try CertificateRenderer(templatesDirectory: templatesDirectory,
+                                                   fonts: FontStack(base: base, gaiji: gaiji), municipality: municipality)
+            renderer.warmUp()
+            return renderer
+        } catch {
+            throw StartError("templates or official seal: \(error)")
+        }
+    }
+
+    /// Ready when the replica, fonts, trust anchors (all opened at init) and a valid CRL are loaded.
+    public var isReady: Bool { trust.hasValidCRL(at: Date()) }
+
+    // MARK: - Running
+
+    /// Runs both listeners until SIGTERM or SIGINT (or the surrounding task's graceful shutdown),
+    /// then stops accepting, answers what is in flight and returns. `onListening` receives each
+    /// listener's name and bound port.
+    public func run(signals: [UnixSignal] = [.sigterm, .sigint],
+                    onListening: @escaping @Sendable (String, Int) -> Void = { _, _ in }) async throws {
+        let center = try application(name: "center", router: centerRouter(), address: config.listen.center,
+                                     tls: try config.tls.map { tls throws(StartError) in
+                                         try Self.tlsConfiguration(cert: tls.centerCert, key: tls.centerKey,
+                                                                   clientCA: tls.centerClientCA, listener: "center")
+                                     }, onListening: onListening)
+        let sync = try application(name: "sync", router: syncRouter(), address: config.listen.sync,
+                                   tls: try config.tls.map { tls throws(StartError) in
+                                       try Self.tlsConfiguration(cert: tls.syncCert, key: tls.syncKey,
+                                                                 clientCA: tls.syncClientCA, listener: "sync")
+                                   }, onListening: onListening)
+        if config.tls == nil {
+            logger.warning("""
+                DEVELOPMENT MODE: no [tls] — plain HTTP on loopback only (center \(config.listen.center), \
+                sync \(config.listen.sync)); any loopback caller counts as the center and as the upstream
+                """)
+        }
+        if !isReady {
+            logger.warning("no currently valid CRL in trust.crl_dir: not ready; card requests get REVOCATION_UNAVAILABLE")
+        }
+        let group = ServiceGroup(configuration: .init(
+            services: [center, sync, Housekeeping(server: self)],
+            gracefulShutdownSignals: signals, logger: logger))
+        try await group.run()
+        try? await pool.shutdownGracefully()
+    }
+
+    func application(name: String, router: Router<BasicRequestContext>, address: ListenAddress,
+                     tls: TLSConfiguration?, onListening: @escaping @Sendable (String, Int) -> Void) throws(StartError) -> some Service {
+        let configuration = ApplicationConfiguration(address: .hostname(address.host, port: address.port),
+                                                     serverName: nil)
+        let server: HTTPServerBuilder
+        if let tls {
+            do {
+                server = try .tls(.http1(), tlsConfiguration: tls)
+            } catch {
+                throw StartError("tls (\(name)): \(error)")
+            }
+        } else {
+            server = .http1()
+        }
+        return Application(router: router, server: server, configuration: configuration,
+                           onServerRunning: { channel in onListening(name, channel.localAddress?.port ?? address.port) },
+                           logger: logger)
+    }
+
+    static func tlsConfiguration(cert: String, key: String, clientCA: String?, listener: String) throws(StartError) -> TLSConfiguration {
+        let chain: [NIOSSLCertificate]
+        let privateKey: NIOSSLPrivateKey
+        do {
+            chain = try NIOSSLCertificate.fromPEMFile(cert)
+        } catch {
+            throw StartError("tls.\(listener)_cert \(cert): cannot read a PEM certificate (\(error))")
+        }
+        do {
+            privateKey = try NIOSSLPrivateKey(file: key, format: .pem)
+        } catch {
+            throw StartError("tls.\(listener)_key \(key): cannot read a PEM private key (\(error))")
+        }
+        var configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(privateKey))
+        configuration.minimumTLSVersion = .tlsv12
+        if let clientCA {
+            let roots: [NIOSSLCertificate]
+            do {
+                roots = try NIOSSLCertificate.fromPEMFile(clientCA)
+            } catch {
+                throw StartError("tls.\(listener)_client_ca \(clientCA): cannot read PEM certificates (\(error))")
+            }
+            // Clients must present a certificate from this CA; the handshake refuses any other.
+            configuration.certificateVerification = .noHostnameVerification
+            configuration.trustRoots = .certificates(roots)
+        }
+        return configuration
+    }
+}
+
+/// Re-reads the CRL folder every second (a change takes effect well within the spec's 10 s) and
+/// erases expired answer bodies every minute, until graceful shutdown.
+struct Housekeeping: Service {
+    let server: KofuServer
+
+    func run() async throws {
+        var ticks = 0
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(1))
+            server.trust.refreshCRLs()
+            ticks += 1
+            if ticks % 60 == 0 { server.service.maintenance() }
+        }
+    }
+}
+
+/// Runs the issuance layer's blocking work on the server's thread pool, off the event loops.
+struct PoolRunner: WorkRunner {
+    let pool: NIOThreadPool
+
+    func run<T: Sendable>(_ body: @escaping @Sendable () throws(IssuanceError) -> T) async throws(IssuanceError) -> T {
+        do {
+            return try await pool.runIfActive { () throws -> T in try body() }
+        } catch let error as IssuanceError {
+            throw error
+        } catch {
+            throw IssuanceError(.internalError, "work pool: \(error)")
+        }
+    }
+}

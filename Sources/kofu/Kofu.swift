@@ -8,9 +8,9 @@ struct Kofu: ParsableCommand {
         abstract: "The municipal backend of コンビニ交付: renders 住民票の写し and 印鑑登録証明書 as PDF.",
         discussion: """
             Exit status: 0 success, 1 a refused input or failed check, 2 a usage error.
-            The Center API server, sync feed and reseed commands arrive with their issues; see README.md.
+            See README.md for the configuration file and the two listeners.
             """,
-        subcommands: [Demo.self, Config.self, Sync.self, Reseed.self, Bench.self])
+        subcommands: [Serve.self, Demo.self, Config.self, Sync.self, Reseed.self, Audit.self, Bench.self])
 
     /// ArgumentParser exits 64 on a usage error; operations.md wants 2 (and 1 for a refused input).
     static func main() {
