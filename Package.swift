@@ -90,7 +90,9 @@ let package = Package(
         .testTarget(name: "TypesettingTests", dependencies: ["Typesetting", "KofuTesting", "KofuZlib"]),
         .testTarget(name: "CertificatesTests", dependencies: ["Certificates", "Typesetting", "KofuTesting"]),
         .testTarget(name: "CardAuthTests", dependencies: ["CardAuth", "KofuTesting", "KofuJSON", "KofuDigest"]),
-        .testTarget(name: "IssuanceTests", dependencies: ["Issuance", "CardAuth", "Replica", "KofuTesting", "KofuConfiguration", "KofuJSON"]),
+        .testTarget(name: "IssuanceTests", dependencies: [
+            "Issuance", "CardAuth", "Replica", "KofuTesting", "KofuConfiguration", "KofuJSON", "KofuDigest", "Certificates",
+        ]),
         .testTarget(name: "KofuServerTests", dependencies: [
             "KofuServer", "Issuance", "KofuTesting", "KofuHTTPClient", "KofuConfiguration", "KofuJSON",
         ]),

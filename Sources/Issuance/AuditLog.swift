@@ -134,6 +134,9 @@ public final class AuditLog: @unchecked Sendable {
     public static func verify(folder: String) -> Verification {
         let path = folder + "/" + logName
         guard let data = FileManager.default.contents(atPath: path).map(Array.init) else {
+            if !FileManager.default.fileExists(atPath: path), !FileManager.default.fileExists(atPath: folder + "/" + headName) {
+                return Verification(records: 0, fault: nil)  // nothing issued yet
+            }
             return Verification(records: 0, fault: "\(path): cannot read the audit log")
         }
         var expectedSeq: Int64 = 1

@@ -83,6 +83,17 @@ public struct MonthDay: Sendable, Hashable {
     public let month: Int
     public let day: Int
 
+    init(month: Int, day: Int) {
+        self.month = month
+        self.day = day
+    }
+
+    /// "MM-DD", as `[issuance] closed` writes it.
+    public init?(_ text: String) {
+        guard let parsed = MonthDay.parse(text) else { return nil }
+        self = parsed
+    }
+
     static func parse(_ text: String) -> MonthDay? {
         let b = Array(text.utf8)
         guard b.count == 5, b[2] == UInt8(ascii: "-"), [0, 1, 3, 4].allSatisfy({ (48...57).contains(b[$0]) }) else { return nil }
