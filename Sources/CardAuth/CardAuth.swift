@@ -1,1 +1,0 @@
-// CardAuth: see README.md
