@@ -20,6 +20,7 @@ public struct KeyedHasher: Sendable {
     /// Loads the key from `folder`, creating it (mode 0600, written and synced before use) on first start.
     public static func loadOrCreate(folder: String) throws(KeyError) -> KeyedHasher {
         let path = folder + "/" + fileName
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         if let data = FileManager.default.contents(atPath: path) {
             guard data.count == 32 else { throw KeyError(path: path, message: "not a 32-byte key (\(data.count) bytes)") }
             return KeyedHasher(key: Array(data))

@@ -179,7 +179,8 @@ public final class IssuanceService: Sendable {
         case .conflict:
             return .failure(IssuanceError(.requestReplayed, requestId: authenticated.requestId, "requestId in use by another request"))
         case .wait(let waiter):
-            return await waiter.result()
+            // The first request's answer, which is not a new issuance for this one.
+            return await waiter.result().map { Answer(requestId: $0.requestId, status: $0.status, body: $0.body, newIssuance: nil) }
         case .owner(let waiter):
             let result = await produce(authenticated, endpoint: endpoint)
             inFlight.finish(authenticated.requestId, waiter: waiter, result: result)

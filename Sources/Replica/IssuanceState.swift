@@ -103,14 +103,14 @@ public final class IssuanceStateStore: @unchecked Sendable {
                     """)
                 let issuance = try connection.prepare("INSERT OR IGNORE INTO issuances VALUES (?, ?, ?, NULL, NULL)")
                 for a in answers {
-                    try insert.bind([
+                    try insert.run([
                         .text(a.requestId), .text(a.endpoint), .blob(a.payloadSHA256), .text(a.certSHA256), .int(Int64(a.status)),
                         a.issuanceId.map { .text($0) } ?? .null, a.kind.map { .text($0) } ?? .null,
                         .int(Int64(a.pageCount)), .int(Int64(a.copies)), a.body.map { .blob($0) } ?? .null,
                         .int(a.bodyExpiresAt), .int(a.expiresAt),
-                    ]).run()
+                    ])
                     if let id = a.issuanceId, let kind = a.kind {
-                        try issuance.bind([.text(id), .text(kind), .int(createdAt)]).run()
+                        try issuance.run([.text(id), .text(kind), .int(createdAt)])
                     }
                 }
             }
@@ -133,7 +133,7 @@ public final class IssuanceStateStore: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         try connection.prepare("UPDATE issuances SET outcome = ?, recorded_at = ? WHERE id = ? AND outcome IS NULL")
-            .bind([.text(outcome), .text(recordedAt), .text(id)]).run()
+            .run([.text(outcome), .text(recordedAt), .text(id)])
         let s = try connection.prepare("SELECT outcome, recorded_at FROM issuances WHERE id = ?").bind([.text(id)])
         guard try s.step() else { return nil }
         return IssuanceOutcomeState(issuanceId: id, outcome: s.isNull(0) ? nil : s.text(0),
@@ -148,8 +148,8 @@ public final class IssuanceStateStore: @unchecked Sendable {
         let count = try connection.prepare("SELECT count(*) FROM answers WHERE body IS NOT NULL AND body_expires_at < ?")
             .bind([.int(now)])
         let erased = try count.step() ? Int(count.int(0)) : 0
-        try connection.prepare("UPDATE answers SET body = NULL WHERE body IS NOT NULL AND body_expires_at < ?").bind([.int(now)]).run()
-        try connection.prepare("DELETE FROM answers WHERE expires_at < ?").bind([.int(now)]).run()
+        try connection.prepare("UPDATE answers SET body = NULL WHERE body IS NOT NULL AND body_expires_at < ?").run([.int(now)])
+        try connection.prepare("DELETE FROM answers WHERE expires_at < ?").run([.int(now)])
         return erased
     }
 }
