@@ -118,6 +118,15 @@ public final class KofuServer: Sendable {
         }
     }
 
+    /// `<replica path>/SUSPENDED`: while this file exists every card request is answered 503
+    /// SERVICE_SUSPENDED (maintenance); removing it resumes issuance within a second.
+    public static let suspensionFileName = "SUSPENDED"
+
+    func followSuspension() {
+        guard case .sqlite(let folder) = config.replica else { return }
+        service.isSuspended = FileManager.default.fileExists(atPath: folder + "/" + Self.suspensionFileName)
+    }
+
     /// Ready when the replica, fonts, trust anchors (all opened at init) and a valid CRL are loaded.
     public var isReady: Bool { trust.hasValidCRL(at: Date()) }
 
@@ -147,6 +156,7 @@ public final class KofuServer: Sendable {
         if !isReady {
             logger.warning("no currently valid CRL in trust.crl_dir: not ready; card requests get REVOCATION_UNAVAILABLE")
         }
+        followSuspension()
         let group = ServiceGroup(configuration: .init(
             services: [center, sync, Housekeeping(server: self)],
             gracefulShutdownSignals: signals, logger: logger))
@@ -204,8 +214,9 @@ public final class KofuServer: Sendable {
     }
 }
 
-/// Re-reads the CRL folder every second (a change takes effect well within the spec's 10 s) and
-/// erases expired answer bodies every minute, until graceful shutdown.
+/// Re-reads the CRL folder every second (a change takes effect well within the spec's 10 s),
+/// follows the operators' suspension file, and erases expired answer bodies every minute, until
+/// graceful shutdown.
 struct Housekeeping: Service {
     let server: KofuServer
 
@@ -214,6 +225,7 @@ struct Housekeeping: Service {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             try? await Task.sleep(for: .seconds(1))
             server.trust.refreshCRLs()
+            server.followSuspension()
             ticks += 1
             if ticks % 60 == 0 { server.service.maintenance() }
         }
