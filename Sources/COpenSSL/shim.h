@@ -5,6 +5,7 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/pem.h>
 #include <openssl/err.h>
+#include <openssl/conf.h>
 
 /* OpenSSL's stack and free helpers are macros, which Swift does not import. */
 static inline STACK_OF(X509) *kofu_sk_X509_new_null(void) { return sk_X509_new_null(); }
