@@ -5,6 +5,7 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/pem.h>
 #include <openssl/err.h>
+#include <openssl/conf.h>
 
 /* OpenSSL's stack and free helpers are macros, which Swift does not import. */
 static inline STACK_OF(X509) *kofu_sk_X509_new_null(void) { return sk_X509_new_null(); }
@@ -26,3 +27,5 @@ static inline int kofu_X509_STORE_CTX_set_app_data(X509_STORE_CTX *ctx, void *da
 static inline void *kofu_X509_STORE_CTX_get_app_data(X509_STORE_CTX *ctx) { return X509_STORE_CTX_get_app_data(ctx); }
 static inline long kofu_BIO_get_mem_data(BIO *bio, char **data) { return BIO_get_mem_data(bio, data); }
 static inline unsigned long kofu_XN_FLAG_RFC2253(void) { return XN_FLAG_RFC2253; }
+static inline int kofu_sk_POLICYINFO_num(const STACK_OF(POLICYINFO) *stack) { return sk_POLICYINFO_num(stack); }
+static inline POLICYINFO *kofu_sk_POLICYINFO_value(const STACK_OF(POLICYINFO) *stack, int i) { return sk_POLICYINFO_value(stack, i); }

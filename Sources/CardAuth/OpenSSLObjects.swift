@@ -53,6 +53,27 @@ final class X509Ref: @unchecked Sendable {
     var publicKey: OpaquePointer? { X509_get0_pubkey(pointer) }
     var extensionFlags: UInt32 { X509_get_extension_flags(pointer) }
     var keyUsage: UInt32 { X509_get_key_usage(pointer) }
+
+    /// The policy OIDs the certificate's own certificatePolicies extension lists (dotted form);
+    /// nil when the extension is present but does not decode.
+    var assertedPolicies: [String]? {
+        var critical: Int32 = 0
+        guard let raw = X509_get_ext_d2i(pointer, NID_certificate_policies, &critical, nil) else {
+            ERR_clear_error()
+            return critical == -1 ? [] : nil
+        }
+        let policies = OpaquePointer(raw)
+        defer { CERTIFICATEPOLICIES_free(policies) }
+        var result: [String] = []
+        for i in 0..<kofu_sk_POLICYINFO_num(policies) {
+            guard let info = kofu_sk_POLICYINFO_value(policies, i), let oid = info.pointee.policyid else { return nil }
+            var buffer = [CChar](repeating: 0, count: 128)
+            let length = OBJ_obj2txt(&buffer, Int32(buffer.count), oid, 1)
+            guard length > 0 && Int(length) < buffer.count else { return nil }
+            result.append(String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
+        return result
+    }
 }
 
 /// A certificate revocation list.

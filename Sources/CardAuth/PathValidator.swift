@@ -34,7 +34,8 @@ package struct PathValidationOptions: Sendable {
     /// A configured anchor is trusted as it is, self-signed or not (RFC 5280's trust anchor).
     package var partialChain = true
     package var x509Strict = false
-    /// OpenSSL security level for every key and signature of the path: 2 is ≥ 112 bits (RSA ≥ 2048).
+    /// OpenSSL security level for every key and signature of the path: 2 is ≥ 112 bits (RSA ≥ 2048,
+    /// no SHA-1); -1 leaves it unchecked, OpenSSL's default.
     package var authLevel: Int32 = 2
     /// Maximum number of intermediates (OpenSSL's verify depth).
     package var maxDepth: Int32?
@@ -136,7 +137,7 @@ package enum PathValidator {
                 if options.inhibitAnyPolicy { flags |= UInt(X509_V_FLAG_INHIBIT_ANY) }
             }
             X509_VERIFY_PARAM_set_flags(param, flags)
-            X509_VERIFY_PARAM_set_auth_level(param, options.authLevel)
+            if options.authLevel >= 0 { X509_VERIFY_PARAM_set_auth_level(param, options.authLevel) }
             if let maxDepth = options.maxDepth { X509_VERIFY_PARAM_set_depth(param, maxDepth) }
             switch options.purpose {
             case .serverAuth?: _ = X509_STORE_CTX_set_purpose(context, X509_PURPOSE_SSL_SERVER)

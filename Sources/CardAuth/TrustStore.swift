@@ -27,6 +27,7 @@ public final class TrustStore: @unchecked Sendable {
     private let caCertificates: [X509Ref]
     private let store: AnchorStore
     private let policyOID: String
+    private let policyBytes: [UInt8]
     private let crlDirectory: String
 
     private let stateLock = NSLock()
@@ -56,7 +57,14 @@ public final class TrustStore: @unchecked Sendable {
         guard Self.isDottedOID(policyOID), let object = OBJ_txt2obj(policyOID, 1) else {
             throw ConfigurationError(file: "[trust] policy_oid", message: "is not a dotted-decimal object identifier")
         }
+        // The canonical dotted form, as OpenSSL prints the card's own policies.
+        var buffer = [CChar](repeating: 0, count: 128)
+        let length = OBJ_obj2txt(&buffer, Int32(buffer.count), object, 1)
         ASN1_OBJECT_free(object)
+        guard length > 0 && Int(length) < buffer.count else {
+            throw ConfigurationError(file: "[trust] policy_oid", message: "is not a usable object identifier")
+        }
+        let canonicalOID = String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: crlDirectory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw ConfigurationError(file: crlDirectory, message: "[trust] crl_dir is not a directory")
@@ -66,7 +74,8 @@ public final class TrustStore: @unchecked Sendable {
         self.cardIssuers = intermediates.isEmpty ? anchors : intermediates
         self.caCertificates = anchors + intermediates
         self.store = AnchorStore(anchors)
-        self.policyOID = policyOID
+        self.policyOID = canonicalOID
+        self.policyBytes = Array(canonicalOID.utf8)
         self.crlDirectory = crlDirectory
         refreshCRLs()
     }
@@ -94,6 +103,10 @@ public final class TrustStore: @unchecked Sendable {
         if flags & UInt32(EXFLAG_KUSAGE) == 0 { throw .untrusted("the card certificate has no keyUsage extension") }
         if leaf.keyUsage & UInt32(KU_DIGITAL_SIGNATURE) == 0 {
             throw .untrusted("the card certificate's keyUsage lacks digitalSignature")
+        }
+        // RFC 5280 would let a card asserting anyPolicy through; the spec wants the OID itself.
+        guard let asserted = leaf.assertedPolicies, asserted.contains(where: { Array($0.utf8) == policyBytes }) else {
+            throw .untrusted("the card certificate does not assert the configured policy")
         }
         let crls = crlSet.chosen(at: Self.seconds(time))
         var options = PathValidationOptions(time: time)

@@ -414,7 +414,11 @@ private func makeName(_ entries: [(String, String)]) throws -> OpaquePointer {
 }
 
 private func addExtension(_ nid: Int32, _ value: String, to certificate: OpaquePointer, context: inout X509V3_CTX) throws {
-    guard let ext = X509V3_EXT_conf_nid(nil, &context, nid, value) else {
+    // An empty configuration database: certificatePolicies' parser refuses to run without one.
+    let database = NCONF_new(nil)
+    defer { NCONF_free(database) }
+    X509V3_set_nconf(&context, database)
+    guard let ext = X509V3_EXT_nconf_nid(database, &context, nid, value) else {
         ERR_clear_error()
         throw TestPKIError("bad extension \(nid)=\(value)")
     }
