@@ -443,10 +443,6 @@ private func makeCertificate(
     X509_set_pubkey(x, publicKey.pointer)
     var context = X509V3_CTX()
     X509V3_set_ctx(&context, issuer?.certificate.pointer ?? x, x, nil, nil, 0)
-    // certificatePolicies wants a configuration database even for plain OIDs ("no config database").
-    let database = NCONF_new(nil)
-    defer { NCONF_free(database) }
-    X509V3_set_nconf(&context, database)
     try addExtension(NID_subject_key_identifier, "hash", to: x, context: &context)
     try addExtension(NID_authority_key_identifier, "keyid:always", to: x, context: &context)
     for (nid, value) in extensions { try addExtension(nid, value, to: x, context: &context) }
