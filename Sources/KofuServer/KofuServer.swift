@@ -35,6 +35,22 @@ public final class KofuServer: Sendable {
     let logger: Logger
     let pool: NIOThreadPool
     let started = Date()
+    private let groupBox = GroupBox()
+
+    final class GroupBox: @unchecked Sendable {
+        let lock = NSLock()
+        var group: ServiceGroup?
+        var shutdownRequested = false
+    }
+
+    /// Graceful shutdown, as on SIGTERM: stop accepting, answer what is in flight, return from `run`.
+    public func shutdown() async {
+        let group = groupBox.lock.withLock {
+            groupBox.shutdownRequested = true
+            return groupBox.group
+        }
+        await group?.triggerGracefulShutdown()
+    }
 
     /// Opens everything the server needs, refusing (naming the key or file) whatever is missing
     /// or unreadable, before any listener opens.
@@ -160,6 +176,11 @@ public final class KofuServer: Sendable {
         let group = ServiceGroup(configuration: .init(
             services: [center, sync, Housekeeping(server: self)],
             gracefulShutdownSignals: signals, logger: logger))
+        let early = groupBox.lock.withLock {
+            groupBox.group = group
+            return groupBox.shutdownRequested
+        }
+        if early { await group.triggerGracefulShutdown() }
         try await group.run()
         try? await pool.shutdownGracefully()
     }

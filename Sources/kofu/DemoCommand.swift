@@ -1,77 +1,167 @@
 import ArgumentParser
-import Certificates
 import Foundation
+import Issuance
+import KofuConfiguration
+import KofuHTTPClient
+import KofuJSON
+import KofuServer
 import KofuTesting
-import Typesetting
+import Logging
 
 struct Demo: ParsableCommand {
-    private func render(_ name: String, renderer: CertificateRenderer, household: [Person]) throws -> RenderedCertificate {
-        switch name {
-        case "juminhyo-household.pdf":
-            return try renderer.render(KofuTesting.Demo.juminhyo(
-                household, options: JuminhyoOptions(domicile: true, relationship: true, foreignResidentItems: true)))
-        case "juminhyo-self.pdf":
-            return try renderer.render(KofuTesting.Demo.juminhyo([household[0]], householdSize: household.count))
-        case "juminhyo-12-persons.pdf":
-            return try renderer.render(KofuTesting.Demo.juminhyo(KofuTesting.Demo.largeHousehold(12)))
-        default:
-            return try renderer.render(KofuTesting.Demo.inkan(household[0], seal: try KofuTesting.Demo.personalSeal()))
-        }
-    }
-
     static let configuration = CommandConfiguration(
-        abstract: "Build the demo municipality and write sample certificates as PDFs.",
+        abstract: "Build a demo municipality, serve it on loopback and issue sample certificates through HTTP.",
         discussion: """
-            Renders, for the fictional 架空市, a 住民票の写し of the whole demo household (IVS, 外字 and \
-            compatibility-ideograph names, a 外国人住民), one of a single person, one of a twelve-person \
-            household (3 pages) and an 印鑑登録証明書, into a working folder under the current folder, \
-            and prints each PDF's absolute path on a line of its own.
-            (Until the server lands, the demo renders directly instead of through the HTTP API.)
+            Builds the fictional 架空市 in a working folder under the current folder (a test CA, a card \
+            per resident, households with IVS, 外字 and compatibility-ideograph names, a 外国人住民, seals), \
+            starts the server on free loopback ports, loads the replica through the sync listener, asks \
+            for eligibility and issues sample certificates through the real Center API, and writes the \
+            PDFs. Each PDF's absolute path is printed on a line of its own. Exits 0 when done, or with \
+            --keep-serving keeps serving until SIGTERM or SIGINT (then exits 0).
+            The demo's residents are fictional; like the server, it prints counts and codes, not their data.
             """)
 
-    @Option(help: "Working folder for the demo (created if missing).")
+    @Option(help: "Working folder for the demo, under the current folder (replaced on each run).")
     var output: String = "kofu-demo"
 
     @Option(help: "Repository root holding Templates/ and Fonts/ (found automatically in a checkout).")
     var root: String?
 
+    @Flag(help: "Keep serving after the samples, until SIGTERM or SIGINT.")
+    var keepServing = false
+
+    static let marker = ".kofu-demo"
+
     func run() throws {
         guard let root = locateRoot(root) else { Self.fail("cannot find Templates/ and Fonts/; pass --root") }
         let folder = URL(fileURLWithPath: output, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
-            .standardizedFileURL
-        do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        } catch {
-            Self.fail("cannot create \(folder.path): \(error)")
+            .standardizedFileURL.path
+        let fm = FileManager.default
+        if fm.fileExists(atPath: folder) {
+            guard fm.fileExists(atPath: folder + "/" + Self.marker) || ((try? fm.contentsOfDirectory(atPath: folder))?.isEmpty ?? false) else {
+                Self.fail("\(folder) exists and is not a kofu demo folder; pass --output")
+            }
+            try? fm.removeItem(atPath: folder)
         }
-        print("kofu demo: working folder \(folder.path)")
-        let renderer: CertificateRenderer
         do {
-            renderer = try KofuTesting.Demo.renderer(root: root)
+            try fm.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            fm.createFile(atPath: folder + "/" + Self.marker, contents: Data("kofu demo working folder\n".utf8))
         } catch {
-            Self.fail("cannot set up the demo municipality: \(error)")
+            Self.fail("cannot create \(folder): \(error)")
         }
-        let household = KofuTesting.Demo.household()
-        for name in ["juminhyo-household.pdf", "juminhyo-self.pdf", "juminhyo-12-persons.pdf", "inkan.pdf"] {
-            do {
-                let certificate = try render(name, renderer: renderer, household: household)
-                let url = folder.appendingPathComponent(name)
-                try Data(certificate.pdf).write(to: url)
-                print(url.path)
-            } catch {
-                Self.fail("\(name): \(error)")
+        print("kofu demo: working folder \(folder)")
+        let keep = keepServing
+        let failure = runBlocking { try await DemoRun(root: root, folder: folder, keepServing: keep).run() }
+        if let failure { Self.fail("\(failure)") }
+    }
+}
+
+struct DemoFailure: Error, CustomStringConvertible {
+    let description: String
+}
+
+struct DemoRun {
+    let root: String
+    let folder: String
+    let keepServing: Bool
+
+    func run() async throws {
+        let municipality = try TestMunicipality(root: root, folder: folder, centerPort: try TestMunicipality.freePort(),
+                                                syncPort: try TestMunicipality.freePort())
+        print("kofu demo: configuration \(municipality.configPath)")
+        let config = try KofuConfig.load(path: municipality.configPath)
+        guard let templates = locateTemplates(root + "/Templates") else { throw DemoFailure(description: "no Templates/") }
+        let server = try KofuServer(config: config, templatesDirectory: templates, logger: makeLogger())
+        let serving = Task { try await server.run() }
+        let center = municipality.centerPort, sync = municipality.syncPort
+        func call(_ port: Int, _ method: String, _ path: String, _ body: [UInt8]? = nil, _ type: String? = nil) async throws -> HTTPResponse {
+            try await HTTPClient.request(host: "127.0.0.1", port: port, method: method, path: path,
+                                         headers: type.map { [("Content-Type", $0)] } ?? [], body: body)
+        }
+        var up = false
+        for _ in 0..<300 where !up {
+            up = (try? await call(center, "GET", "/healthz"))?.status == 200
+            if !up { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        guard up else { throw DemoFailure(description: "the server did not start") }
+        print("kofu demo: serving the Center API on http://127.0.0.1:\(center) and the sync feed on http://127.0.0.1:\(sync)")
+
+        let loaded = try await call(sync, "POST", "/v1/sync/batches", municipality.batch(), "application/json")
+        guard loaded.status == 200 else { throw DemoFailure(description: "sync batch refused: \(loaded.bodyText)") }
+        print("kofu demo: POST /v1/sync/batches → \(loaded.status) \(loaded.bodyText)")
+        let status = try await call(sync, "GET", "/v1/sync/status")
+        print("kofu demo: GET /v1/sync/status → \(status.bodyText)")
+        let ready = try await call(center, "GET", "/readyz")
+        print("kofu demo: GET /readyz → \(ready.status)")
+
+        let head = municipality.head.card
+        let eligibility = try await call(center, "POST", "/v1/eligibility", head.sign(payload: TestMunicipality.payload()), "application/jose")
+        var memberIds: [String] = []
+        if case .object(let o)? = try? JSONParser.parse(eligibility.body), case .array(let certificates)? = o["certificates"],
+           case .object(let juminhyo)? = certificates.first, case .array(let members)? = juminhyo["members"] {
+            memberIds = members.compactMap { m in
+                guard case .object(let mo) = m, case .string(let id)? = mo["memberId"] else { return nil }
+                return id
             }
         }
-        // An unrenderable character refuses the certificate: show the operator's view of it.
-        var stray = household[0]
-        stray.name = "葛\u{E0100}城　太郎"
-        do {
-            var content = KofuTesting.Demo.juminhyo([stray], householdSize: household.count)
-            content.householdHeadName = household[1].name
-            _ = try renderer.render(content)
-            Self.fail("an unregistered variation sequence was rendered")
-        } catch {
-            print("kofu demo: refused as expected: \(error.code.rawValue) \(error.codePointsText) in \(error.field ?? "?")")
+        print("kofu demo: POST /v1/eligibility → \(eligibility.status), juminhyo for \(memberIds.count) members")
+
+        let samples: [(String, TestCard, [(String, JSONValue)])] = [
+            ("juminhyo-household.pdf", head, [
+                ("kind", .string("juminhyo")), ("scope", .string("household")), ("copies", .number(JSONNumber(1))),
+                ("options", .object(JSONObject([("domicile", .bool(true)), ("relationship", .bool(true)),
+                                                ("foreignResidentItems", .bool(true))])!)),
+            ]),
+            ("juminhyo-self.pdf", head, [("kind", .string("juminhyo")), ("scope", .string("self")), ("copies", .number(JSONNumber(1)))]),
+            ("juminhyo-members.pdf", head, [
+                ("kind", .string("juminhyo")), ("scope", .string("members")), ("copies", .number(JSONNumber(2))),
+                ("members", .array(memberIds.suffix(2).map { .string($0) })),
+                ("options", .object(JSONObject([("foreignResidentItems", .bool(true))])!)),
+            ]),
+            ("juminhyo-12-persons.pdf", municipality.resident("50000000001").card,
+             [("kind", .string("juminhyo")), ("scope", .string("household")), ("copies", .number(JSONNumber(1)))]),
+            ("inkan.pdf", head, [("kind", .string("inkan")), ("scope", .string("self")), ("copies", .number(JSONNumber(1)))]),
+        ]
+        var firstIssuance: String?
+        for (name, card, fields) in samples {
+            let r = try await call(center, "POST", "/v1/issuances", card.sign(payload: TestMunicipality.payload(fields)), "application/jose")
+            guard r.status == 201 else { throw DemoFailure(description: "\(name): \(r.status) \(r.bodyText)") }
+            let path = folder + "/" + name
+            try Data(r.body).write(to: URL(fileURLWithPath: path))
+            firstIssuance = firstIssuance ?? r.header("X-Issuance-Id")
+            FileHandle.standardError.write(Data(
+                "kofu demo: \(name): 201, 交付番号 \(r.header("X-Issuance-Id") ?? "?"), \(r.header("X-Page-Count") ?? "?") page(s), \(r.body.count) bytes\n".utf8))
+            print(path)
+        }
+        if let id = firstIssuance {
+            let outcome = try await call(center, "POST", "/v1/issuances/\(id)/outcome", Array(#"{"outcome":"printed"}"#.utf8), "application/json")
+            print("kofu demo: POST /v1/issuances/\(id)/outcome → \(outcome.status) \(outcome.bodyText)")
+        }
+        // Refusals the kiosk sends to the counter, as the center sees them.
+        let refusals: [(String, TestCard, [(String, JSONValue)])] = [
+            ("a name with an unregistered variation sequence (葛+U+E0100)", municipality.resident("30000000001").card,
+             [("kind", .string("juminhyo")), ("scope", .string("self")), ("copies", .number(JSONNumber(1)))]),
+            ("another household's member", head, [("kind", .string("juminhyo")), ("scope", .string("members")),
+                                                  ("copies", .number(JSONNumber(1))), ("members", .array([.string("m_someone_else")]))]),
+            ("an 印鑑登録証明書 for the household", head, [("kind", .string("inkan")), ("scope", .string("household")),
+                                                     ("copies", .number(JSONNumber(1)))]),
+            ("a request for the 個人番号", head, [("kind", .string("juminhyo")), ("scope", .string("self")), ("copies", .number(JSONNumber(1))),
+                                             ("options", .object(JSONObject([("individualNumber", .bool(true))])!))]),
+        ]
+        for (what, card, fields) in refusals {
+            let r = try await call(center, "POST", "/v1/issuances", card.sign(payload: TestMunicipality.payload(fields)), "application/jose")
+            var code = "?"
+            if case .object(let o)? = try? JSONParser.parse(r.body), case .string(let c)? = o["code"] { code = c }
+            print("kofu demo: refused as expected: \(what) → \(r.status) \(code)")
+        }
+        let audit = AuditLog.verify(folder: config.audit.path)
+        print("kofu demo: audit log \(audit.fault ?? "intact"), \(audit.records) records (kofu audit verify --config \(municipality.configPath))")
+        if keepServing {
+            print("kofu demo: serving until SIGTERM or SIGINT")
+            try await serving.value
+        } else {
+            await server.shutdown()
+            try await serving.value
         }
     }
 }

@@ -75,7 +75,7 @@ final class Harness: @unchecked Sendable {
     }
 
     func stop() async {
-        task.cancel()
+        await server.shutdown()
         _ = try? await task.value
     }
 
