@@ -45,7 +45,7 @@ struct Demo: ParsableCommand {
         }
         do {
             try fm.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            fm.createFile(atPath: folder + "/" + Self.marker, contents: Data("kofu demo working folder\n".utf8))
+            _ = fm.createFile(atPath: folder + "/" + Self.marker, contents: Data("kofu demo working folder\n".utf8))
         } catch {
             Self.fail("cannot create \(folder): \(error)")
         }

@@ -239,7 +239,7 @@ import Testing
         let open = try await Harness()
         defer { Task { await open.stop() } }
         guard case .sqlite(let folder) = open.config.replica else { return }
-        FileManager.default.createFile(atPath: folder + "/" + KofuServer.suspensionFileName, contents: nil)
+        _ = FileManager.default.createFile(atPath: folder + "/" + KofuServer.suspensionFileName, contents: nil)
         var code = ""
         for _ in 0..<20 {
             code = try await open.center("POST", "/v1/eligibility", open.eligibility("10000000001")).code ?? "OK"
