@@ -54,6 +54,10 @@ final class ConnectionHandler: ChannelInboundHandler {
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        if !handshakeDone {
+            handshakeDone = true
+            handshake.fail(HTTPClientError.tls("the connection closed during the TLS handshake"))
+        }
         failAll(.closed)
         self.context = nil
     }
