@@ -85,7 +85,7 @@ let package = Package(
 
         .testTarget(name: "KofuJSONTests", dependencies: ["KofuJSON"]),
         .testTarget(name: "KofuConfigurationTests", dependencies: ["KofuConfiguration"]),
-        .testTarget(name: "KofuCLITests", dependencies: ["KofuTesting"]),
+        .testTarget(name: "KofuCLITests", dependencies: ["KofuTesting", "KofuHTTPClient", "KofuJSON"]),
         .testTarget(name: "ReplicaTests", dependencies: ["Replica", "KofuJSON", "Typesetting", "KofuDigest", "KofuZlib"]),
         .testTarget(name: "TypesettingTests", dependencies: ["Typesetting", "KofuTesting", "KofuZlib"]),
         .testTarget(name: "CertificatesTests", dependencies: ["Certificates", "Typesetting", "KofuTesting"]),
