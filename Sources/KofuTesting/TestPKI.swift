@@ -283,6 +283,26 @@ public final class TestCard: @unchecked Sendable {
         sha256Hex = SHA256.hex(SHA256.hash(certificate.der))
     }
 
+    /// A card saved with `certificatePEM()` and `privateKeyPEM()` (the demo folder's cards, for loadtest).
+    public convenience init(certificatePEM: String, privateKeyPEM: String, serial: UInt64 = 0) throws {
+        let certBytes = Array(certificatePEM.utf8), keyBytes = Array(privateKeyPEM.utf8)
+        guard let certBIO = certBytes.withUnsafeBytes({ BIO_new_mem_buf($0.baseAddress, Int32($0.count)) }) else {
+            throw TestPKIError("BIO_new_mem_buf")
+        }
+        defer { BIO_free(certBIO) }
+        guard let x509 = PEM_read_bio_X509(certBIO, nil, nil, nil) else { throw TestPKIError("not a PEM certificate") }
+        guard let keyBIO = keyBytes.withUnsafeBytes({ BIO_new_mem_buf($0.baseAddress, Int32($0.count)) }) else {
+            X509_free(x509)
+            throw TestPKIError("BIO_new_mem_buf")
+        }
+        defer { BIO_free(keyBIO) }
+        guard let pkey = PEM_read_bio_PrivateKey(keyBIO, nil, nil, nil) else {
+            X509_free(x509)
+            throw TestPKIError("not a PEM private key")
+        }
+        self.init(certificate: X509Ref(x509), key: Key(pkey), serial: serial)
+    }
+
     /// `{"alg":"RS256","typ":"kofu-request","x5c":["<base64 DER>"]}`
     public var header: [UInt8] {
         Array(#"{"alg":"RS256","typ":"kofu-request","x5c":[""#.utf8) + Array(Data(certificateDER).base64EncodedString().utf8)

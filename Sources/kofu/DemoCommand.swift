@@ -61,6 +61,28 @@ struct DemoFailure: Error, CustomStringConvertible {
 }
 
 struct DemoRun {
+    /// The cards `kofu loadtest --demo` signs with: requesters that may have their own 住民票,
+    /// with the names of their household, so that loadtest can check whom each PDF names.
+    /// The demo's residents are fictional; a real installation has no such file.
+    static func writeLoadtestCards(_ m: TestMunicipality, to path: String) throws {
+        let eligible = ["10000000001", "10000000002", "10000000003", "10000000005", "20000000001", "50000000001"]
+        let cards: [JSONValue] = eligible.map { code in
+            let r = m.resident(code)
+            let household = m.residents.filter { $0.household == r.household && $0.code != "20000000003" }
+            return .object(JSONObject([
+                ("household", .string(r.household)), ("name", .string(r.name)),
+                ("householdNames", .array(household.map { .string($0.name) })),
+                ("certificatePEM", .string(r.card.certificatePEM())), ("privateKeyPEM", .string(r.card.privateKeyPEM())),
+            ])!)
+        }
+        let others = m.residents.map { JSONValue.object(JSONObject([("household", .string($0.household)), ("name", .string($0.name))])!) }
+        let document = JSONValue.object(JSONObject([
+            ("municipality", .string(TestMunicipality.code)), ("cards", .array(cards)), ("residents", .array(others)),
+        ])!)
+        try Data(serialize(document)).write(to: URL(fileURLWithPath: path))
+        _ = chmod(path, 0o600)
+    }
+
     let root: String
     let folder: String
     let keepServing: Bool
@@ -69,6 +91,7 @@ struct DemoRun {
         let municipality = try TestMunicipality(root: root, folder: folder, centerPort: try TestMunicipality.freePort(),
                                                 syncPort: try TestMunicipality.freePort())
         print("kofu demo: configuration \(municipality.configPath)")
+        try Self.writeLoadtestCards(municipality, to: folder + "/" + LoadtestCards.fileName)
         let config = try KofuConfig.load(path: municipality.configPath)
         guard let templates = locateTemplates(root + "/Templates") else { throw DemoFailure(description: "no Templates/") }
         let server = try KofuServer(config: config, templatesDirectory: templates, logger: makeLogger())
