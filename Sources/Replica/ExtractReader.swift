@@ -86,14 +86,14 @@ final class ExtractLineReader {
 
     deinit { try? handle?.close() }
 
-    /// Calls `body` with each line (without its LF) and its 1-based number. `body` answers
-    /// whether the line counts towards the checksum, which covers every byte before the trailer:
-    /// the digest passed to `end` is that of every line for which `body` said yes.
-    func forEachLine(_ body: (Int, ArraySlice<UInt8>) throws -> Bool, end: (_ lines: Int, _ digest: String) throws -> Void) throws {
+    /// Calls `body` with each line (without its LF) and its 1-based number, then `end` with the
+    /// number of lines and the SHA-256 of every line but the last (with their LFs): the trailer
+    /// must be the last line, and the checksum covers every byte before it.
+    func forEachLine(_ body: (Int, ArraySlice<UInt8>) throws -> Void, end: (_ lines: Int, _ digest: String) throws -> Void) throws {
         let hasher = Digest()
         var carry: [UInt8] = []
         var lineNumber = 0
-        var hashing = true
+        var previous: [UInt8]?  // hashed once a later line shows it is not the last
         var inflater: InflateStream?
         var first = true
 
@@ -113,12 +113,12 @@ final class ExtractLineReader {
                     carry = []
                 }
                 if line.count > Self.maxLine { throw ExtractError(line: lineNumber, field: nil, message: "the line is longer than 4 MiB") }
-                if try body(lineNumber, line), hashing {
-                    line.withUnsafeBytes { hasher.update($0) }
+                if let p = previous {
+                    hasher.update(p)
                     hasher.update([0x0A])
-                } else {
-                    hashing = false
                 }
+                previous = Array(line)
+                try body(lineNumber, line)
                 start = lf + 1
             }
             if start < n {
@@ -173,7 +173,11 @@ final class ExtractLineReader {
         }
         if !carry.isEmpty {  // a missing final LF is accepted
             lineNumber += 1
-            _ = try body(lineNumber, carry[...])
+            if let p = previous {
+                hasher.update(p)
+                hasher.update([0x0A])
+            }
+            try body(lineNumber, carry[...])
         }
         try end(lineNumber, hasher.finish())
     }
@@ -187,7 +191,72 @@ final class ExtractLineReader {
     }
 }
 
+/// A line decoded on its own (no reference to other lines): a record, the trailer, or the fault.
+enum Decoded: @unchecked Sendable {
+    case record(ExtractRecord)
+    case trailer(JSONObject)
+    case failure(ExtractError)
+
+    static func of(_ n: Int, _ bytes: [UInt8]) -> Decoded {
+        do throws(ExtractError) {
+            let o = try Extract.object(n, bytes[...])
+            guard case .string(let type)? = o["type"] else { throw ExtractError(line: n, field: "type", message: "required string missing") }
+            switch type {
+            case "resident": return .record(.resident(try Extract.decode(Resident.self, o, line: n, dropping: "type")))
+            case "seal": return .record(.seal(try Extract.decode(Seal.self, o, line: n, dropping: "type")))
+            case "card": return .record(.card(try Extract.decode(CardBinding.self, o, line: n, dropping: "type")))
+            case "restriction": return .record(.restriction(try Extract.decode(Restriction.self, o, line: n, dropping: "type")))
+            case "end": return .trailer(o)
+            default: throw ExtractError(line: n, field: "type", message: "unknown record type")
+            }
+        } catch {
+            return .failure(error)
+        }
+    }
+}
+
+/// Consecutive lines decoded together on a worker thread; `done` is signalled when `results`
+/// is complete (and is the only synchronisation needed: nobody touches them before).
+final class LineBlock: @unchecked Sendable {
+    static let maxLines = 512
+    static let maxBytes = 1 << 20
+    /// Blocks decoded or waiting at once: bounds memory to a few MB whatever the extract's size.
+    static let maxInFlight = 8
+    var first = 0
+    var lines: [[UInt8]] = []
+    var bytes = 0
+    var results: [Decoded] = []
+    let done = DispatchSemaphore(value: 0)
+
+    func decode() {
+        results = lines.enumerated().map { Decoded.of(first + $0.offset, $0.element) }
+        lines = []
+        done.signal()
+    }
+}
+
 extension Extract {
+    static func object(_ n: Int, _ bytes: ArraySlice<UInt8>) throws(ExtractError) -> JSONObject {
+        if bytes.isEmpty { throw ExtractError(line: n, field: nil, message: "blank line") }
+        if bytes.last == 0x0D { throw ExtractError(line: n, field: nil, message: "lines end with LF, not CR LF") }
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(bytes)
+        } catch {
+            throw ExtractError(line: n, field: nil, message: "bad JSON: \(error)")
+        }
+        guard case .object(let o) = value else { throw ExtractError(line: n, field: nil, message: "not a JSON object") }
+        return o
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ o: JSONObject, line n: Int, dropping key: String) throws(ExtractError) -> T {
+        do {
+            return try StrictJSONDecoder().decode(T.self, from: .object(key.isEmpty ? o : JSONObject(o.members.filter { $0.key != key })!))
+        } catch {
+            throw ExtractError(line: n, field: error.path.isEmpty ? nil : error.path, message: error.message)
+        }
+    }
+
     /// Validates a whole extract while reading it once with bounded memory, handing each record
     /// to `each` in file order as soon as it is valid on its own. References, counts and the
     /// checksum are known only at the end: a caller that loads records as they come must discard
@@ -204,26 +273,9 @@ extension Extract {
         var digest = ""
         var lineCount = 0
 
-        func object(_ n: Int, _ bytes: ArraySlice<UInt8>) throws(ExtractError) -> JSONObject {
-            if bytes.isEmpty { throw ExtractError(line: n, field: nil, message: "blank line") }
-            if bytes.last == 0x0D { throw ExtractError(line: n, field: nil, message: "lines end with LF, not CR LF") }
-            do {
-                guard case .object(let o) = try JSONParser.parse(bytes) else {
-                    throw ExtractError(line: n, field: nil, message: "not a JSON object")
-                }
-                return o
-            } catch let error as ExtractError {
-                throw error
-            } catch {
-                throw ExtractError(line: n, field: nil, message: "bad JSON: \(error)")
-            }
-        }
+        func object(_ n: Int, _ bytes: ArraySlice<UInt8>) throws(ExtractError) -> JSONObject { try Extract.object(n, bytes) }
         func decode<T: Decodable>(_ type: T.Type, _ o: JSONObject, line n: Int, dropping key: String) throws(ExtractError) -> T {
-            do {
-                return try StrictJSONDecoder().decode(T.self, from: .object(key.isEmpty ? o : JSONObject(o.members.filter { $0.key != key })!))
-            } catch {
-                throw ExtractError(line: n, field: error.path.isEmpty ? nil : error.path, message: error.message)
-            }
+            try Extract.decode(type, o, line: n, dropping: key)
         }
         func unique<K: Hashable>(_ seen: inout Set<K>, _ key: K, line: Int, field: String, _ what: String) throws(ExtractError) {
             guard seen.insert(key).inserted else { throw ExtractError(line: line, field: field, message: "duplicate \(what)") }
@@ -249,55 +301,91 @@ extension Extract {
             header = (h.asOfSeq, h.createdAt)
         }
 
-        try reader.forEachLine({ n, bytes in
-            if n == 1 {
-                if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { throw ExtractError(line: 1, field: nil, message: "a byte order mark is not allowed") }
-                // Judged once a second line shows this is not a one-line file.
-                headerLine = Array(bytes)
-                return true
-            }
-            if let line = headerLine {
-                headerLine = nil
-                try processHeader(line)
-            }
+        /// Consumes one decoded line, in file order, on the calling thread.
+        func consume(_ n: Int, _ decoded: Decoded) throws {
             if let trailer { throw ExtractError(line: trailer.line + 1, field: nil, message: "nothing may follow the trailer") }
-            let o = try object(n, bytes)
-            guard case .string(let type)? = o["type"] else { throw ExtractError(line: n, field: "type", message: "required string missing") }
-            switch type {
-            case "resident":
-                let r = try decode(Resident.self, o, line: n, dropping: "type")
-                try unique(&keys.residents, ExtractKeys.code(r.juminhyoCode), line: n, field: "juminhyoCode", "resident")
-                counts.resident += 1
-                try each(.resident(r), n)
-            case "seal":
-                let s = try decode(Seal.self, o, line: n, dropping: "type")
-                try unique(&keys.seals, ExtractKeys.code(s.juminhyoCode), line: n, field: "juminhyoCode", "seal registration")
-                refer(s.juminhyoCode, line: n)
-                counts.seal += 1
-                try each(.seal(s), n)
-            case "card":
-                let c = try decode(CardBinding.self, o, line: n, dropping: "type")
-                try unique(&keys.cards, ExtractKeys.CardKey(c.certSha256), line: n, field: "certSha256", "card binding")
-                refer(c.juminhyoCode, line: n)
-                counts.card += 1
-                try each(.card(c), n)
-            case "restriction":
-                let r = try decode(Restriction.self, o, line: n, dropping: "type")
-                try unique(&keys.restrictions, ExtractKeys.restriction(r.juminhyoCode, r.kind.rawValue), line: n, field: "kind", "restriction")
-                refer(r.juminhyoCode, line: n)
-                counts.restriction += 1
-                try each(.restriction(r), n)
-            case "end":
-                trailer = (n, o)
-                return false
-            default:
-                throw ExtractError(line: n, field: "type", message: "unknown record type")
+            switch decoded {
+            case .failure(let error): throw error
+            case .trailer(let o): trailer = (n, o)
+            case .record(let record):
+                switch record {
+                case .resident(let r):
+                    try unique(&keys.residents, ExtractKeys.code(r.juminhyoCode), line: n, field: "juminhyoCode", "resident")
+                    counts.resident += 1
+                case .seal(let s):
+                    try unique(&keys.seals, ExtractKeys.code(s.juminhyoCode), line: n, field: "juminhyoCode", "seal registration")
+                    refer(s.juminhyoCode, line: n)
+                    counts.seal += 1
+                case .card(let c):
+                    try unique(&keys.cards, ExtractKeys.CardKey(c.certSha256), line: n, field: "certSha256", "card binding")
+                    refer(c.juminhyoCode, line: n)
+                    counts.card += 1
+                case .restriction(let r):
+                    try unique(&keys.restrictions, ExtractKeys.restriction(r.juminhyoCode, r.kind.rawValue), line: n, field: "kind", "restriction")
+                    refer(r.juminhyoCode, line: n)
+                    counts.restriction += 1
+                }
+                try each(record, n)
             }
-            return true
-        }, end: { lines, sha in
-            lineCount = lines
-            digest = sha
-        })
+        }
+
+        // Parsing and validating records is most of the work: blocks of lines are decoded on
+        // worker threads while this thread reads, hashes, and consumes finished blocks in order
+        // (duplicates, references, loading), so faults are still reported at their first line.
+        var inFlight: [LineBlock] = []
+        var block = LineBlock()
+        let workers = DispatchQueue(label: "kofu.extract.decode", attributes: .concurrent)
+        func consumeHead(wait: Bool) throws {
+            while let head = inFlight.first {
+                if wait { head.done.wait() } else if head.done.wait(timeout: .now()) != .success { return }
+                inFlight.removeFirst()
+                for (i, decoded) in head.results.enumerated() { try consume(head.first + i, decoded) }
+                if !wait { continue }
+                return
+            }
+        }
+        func submit() throws {
+            guard !block.lines.isEmpty else { return }
+            let b = block
+            block = LineBlock()
+            inFlight.append(b)
+            workers.async { b.decode() }
+            try consumeHead(wait: false)
+            while inFlight.count >= LineBlock.maxInFlight { try consumeHead(wait: true) }
+        }
+        var readError: (any Error)?
+        do {
+            try reader.forEachLine({ n, bytes in
+                if n == 1 {
+                    if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { throw ExtractError(line: 1, field: nil, message: "a byte order mark is not allowed") }
+                    // Judged once a second line shows this is not a one-line file.
+                    headerLine = Array(bytes)
+                    return
+                }
+                if let line = headerLine {
+                    headerLine = nil
+                    try processHeader(line)
+                }
+                if block.lines.isEmpty { block.first = n }
+                block.lines.append(Array(bytes))
+                block.bytes += bytes.count
+                if block.lines.count >= LineBlock.maxLines || block.bytes >= LineBlock.maxBytes { try submit() }
+            }, end: { lines, sha in
+                lineCount = lines
+                digest = sha
+            })
+        } catch {
+            readError = error
+        }
+        // Lines read before a read fault come first; then the fault itself.
+        do {
+            if readError == nil { try submit() }
+            while !inFlight.isEmpty { try consumeHead(wait: true) }
+        } catch {
+            for b in inFlight { b.done.wait() }  // let the workers finish before returning
+            throw error
+        }
+        if let readError { throw readError }
 
         guard lineCount >= 2 else {
             throw ExtractError(line: max(1, lineCount), field: nil, message: "an extract needs a header line and a trailer line")
