@@ -48,82 +48,183 @@ public final class SQLiteReplica: @unchecked Sendable {
     private var writerFile: String
     private var writer: SQLiteConnection
     private let lock = NSLock()
+    /// Held shared while a batch is applied (or counts are read), exclusively while a reseed
+    /// switches `current`: a batch commits either into the old store before the switch, or into
+    /// the new one after it, never into a store being switched away from.
+    let switchLock: FileLock
+    /// Idle read-only connections on `poolFile`, reused by `read` (dropped when `current` moves).
+    private var pool: [SQLiteConnection] = []
+    private var poolFile = ""
+    private let poolLock = NSLock()
+    /// At most this many idle read connections are kept (0: a new connection per `read`).
+    let readPoolSize: Int
 
     /// The live store's file: `current` is a symbolic link to it, replaced atomically by a reseed.
     /// SQLite is always given the real path, so WAL files belong to one store file only.
     public var file: String { (try? SQLiteReplica.currentFile(folder)) ?? writerFile }
 
-    /// Opens (creating if needed) the store in `folder`.
-    public init(folder: String) throws(StoreError) {
+    /// Opens (creating if needed) the store in `folder`. Leftovers of a reseed that was killed
+    /// (a `.building` file, or the old store when it died between the switch and the deletion)
+    /// are deleted here when no reseed is running.
+    public init(folder: String, readPoolSize: Int = 8) throws(StoreError) {
         self.folder = folder
+        self.readPoolSize = readPoolSize
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         } catch {
             throw StoreError(message: "cannot create \(folder): \(error)")
         }
-        let file: String
-        if let current = try? SQLiteReplica.currentFile(folder) {
-            file = current
-        } else {
-            file = folder + "/replica-\(UUID().uuidString.lowercased()).sqlite"
-            let created = try SQLiteConnection(path: file)
-            try SQLiteReplica.createSchema(created)
-            try SQLiteReplica.point(folder, at: file)
-        }
-        writerFile = file
-        writer = try SQLiteConnection(path: file)
-        try SQLiteReplica.createSchema(writer)
+        let switchLock = try FileLock(path: folder + "/" + Self.switchLockName)
+        self.switchLock = switchLock
+        (writerFile, writer) = try Self.openOrCreate(folder, switchLock)
+        Self.removeLeftovers(folder)
     }
+
+    /// The live store's file; where the folder holds none yet, a new empty store (created under
+    /// the exclusive switch lock, so that two processes starting at once agree on one).
+    private static func openOrCreate(_ folder: String, _ switchLock: FileLock) throws(StoreError) -> (String, SQLiteConnection) {
+        func open() throws(StoreError) -> (String, SQLiteConnection)? {
+            guard let current = try? currentFile(folder) else { return nil }
+            let c = try SQLiteConnection(path: current, create: false)
+            try createSchema(c)
+            return (current, c)
+        }
+        try switchLock.lock(exclusive: false)
+        let existing = try { () throws(StoreError) in defer { switchLock.unlock() }; return try open() }()
+        if let existing { return existing }
+        try switchLock.lock(exclusive: true)
+        defer { switchLock.unlock() }
+        if let existing = try open() { return existing }
+        let file = folder + "/replica-\(UUID().uuidString.lowercased()).sqlite"
+        try createSchema(try SQLiteConnection(path: file))
+        try point(folder, at: file)
+        return (file, try SQLiteConnection(path: file, create: false))
+    }
+
+    static let switchLockName = "switch.lock"
+    static let reseedLockName = "reseed.lock"
 
     static func currentFile(_ folder: String) throws -> String {
         let target = try FileManager.default.destinationOfSymbolicLink(atPath: folder + "/current")
         return target.hasPrefix("/") ? target : folder + "/" + target
     }
 
-    /// Replaces `current` atomically (rename of a new link over the old one).
+    /// Replaces `current` atomically (rename of a new link over the old one), durably.
     static func point(_ folder: String, at file: String) throws(StoreError) {
         let temporary = folder + "/current.new"
         try? FileManager.default.removeItem(atPath: temporary)
         guard symlink(URL(fileURLWithPath: file).lastPathComponent, temporary) == 0, rename(temporary, folder + "/current") == 0 else {
             throw StoreError(message: "cannot switch \(folder)/current: errno \(errno)")
         }
+        syncFolder(folder)
+    }
+
+    /// Deletes store files that `current` does not name (a killed reseed's `.building` file, or
+    /// an old store it had switched away from but not yet deleted), unless a reseed is running:
+    /// its files are not leftovers.
+    static func removeLeftovers(_ folder: String) {
+        guard let reseed = try? FileLock(path: folder + "/" + reseedLockName), reseed.tryLock() else { return }
+        defer { reseed.unlock() }
+        removeLeftoversHoldingReseedLock(folder)
+    }
+
+    static func removeLeftoversHoldingReseedLock(_ folder: String) {
+        guard let current = try? currentFile(folder) else { return }
+        let live = URL(fileURLWithPath: current).lastPathComponent
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where name.hasPrefix("replica-") {
+            var base = name
+            for suffix in ["-wal", "-shm", "-journal"] where base.hasSuffix(suffix) { base.removeLast(suffix.count) }
+            if base != live { unlink(folder + "/" + name) }
+        }
     }
 
     static func createSchema(_ c: SQLiteConnection) throws(StoreError) {
-        try c.execute("""
-            PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;
-            CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-            CREATE TABLE IF NOT EXISTS residents (code TEXT PRIMARY KEY, household TEXT NOT NULL, household_order INTEGER NOT NULL,
-                version INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0, record BLOB NOT NULL);
-            CREATE INDEX IF NOT EXISTS residents_household ON residents (household, deleted, household_order);
-            CREATE TABLE IF NOT EXISTS seals (code TEXT PRIMARY KEY REFERENCES residents(code), active INTEGER NOT NULL,
-                registration TEXT NOT NULL, registered_on TEXT NOT NULL, png BLOB NOT NULL, width_mm REAL NOT NULL, height_mm REAL NOT NULL);
-            CREATE TABLE IF NOT EXISTS cards (cert_sha256 TEXT PRIMARY KEY, code TEXT NOT NULL REFERENCES residents(code));
-            CREATE INDEX IF NOT EXISTS cards_code ON cards (code);
-            CREATE TABLE IF NOT EXISTS restrictions (code TEXT NOT NULL REFERENCES residents(code), kind TEXT NOT NULL,
-                PRIMARY KEY (code, kind));
-            INSERT OR IGNORE INTO meta VALUES ('last_seq', '0');
-            """)
+        try c.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
+        try c.execute(tablesSQL)
+        try c.execute(indexesSQL)
+        try c.execute("INSERT OR IGNORE INTO meta VALUES ('last_seq', '0');")
     }
 
-    /// Follows a switch made by a reseed (possibly in another process) before writing.
+    static let tablesSQL = """
+        CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS residents (code TEXT PRIMARY KEY, household TEXT NOT NULL, household_order INTEGER NOT NULL,
+            version INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0, record BLOB NOT NULL);
+        CREATE TABLE IF NOT EXISTS seals (code TEXT PRIMARY KEY REFERENCES residents(code), active INTEGER NOT NULL,
+            registration TEXT NOT NULL, registered_on TEXT NOT NULL, png BLOB NOT NULL, width_mm REAL NOT NULL, height_mm REAL NOT NULL);
+        CREATE TABLE IF NOT EXISTS cards (cert_sha256 TEXT PRIMARY KEY, code TEXT NOT NULL REFERENCES residents(code));
+        CREATE TABLE IF NOT EXISTS restrictions (code TEXT NOT NULL REFERENCES residents(code), kind TEXT NOT NULL,
+            PRIMARY KEY (code, kind));
+        """
+    /// Secondary indexes; a reseed builds them after loading, which is faster than keeping them
+    /// up to date row by row.
+    static let indexesSQL = """
+        CREATE INDEX IF NOT EXISTS residents_household ON residents (household, deleted, household_order);
+        CREATE INDEX IF NOT EXISTS cards_code ON cards (code);
+        """
+
+    /// Follows a switch made by a reseed (possibly in another process) before writing. Called
+    /// with `lock` and `switchLock` (shared) held, so the file named by `current` exists.
     private func followCurrent() throws(StoreError) {
         guard let current = try? SQLiteReplica.currentFile(folder), current != writerFile else { return }
-        writer = try SQLiteConnection(path: current)
+        writer = try SQLiteConnection(path: current, create: false)
         writerFile = current
+        Self.removeLeftovers(folder)
+    }
+
+    /// A read-only connection on the live store: pooled if one is idle, else new. A reseed may
+    /// delete the file between resolving `current` and opening it: then `current` is resolved
+    /// again.
+    func readConnection() throws(StoreError) -> SQLiteConnection {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let current = file
+            poolLock.lock()
+            var stale: [SQLiteConnection] = []
+            if poolFile != current {
+                stale = pool
+                pool = []
+                poolFile = current
+            }
+            let pooled = pool.popLast()
+            poolLock.unlock()
+            if !stale.isEmpty { stale.removeAll() }  // closes them (outside the lock)
+            if let pooled { return pooled }
+            do {
+                return try SQLiteConnection(path: current, readOnly: true, create: false)
+            } catch {
+                if attempt >= 3 { throw error }
+            }
+        }
+    }
+
+    /// Returns a connection to the pool, unless `current` has moved on since it was opened.
+    func recycle(_ connection: SQLiteConnection) {
+        poolLock.lock()
+        defer { poolLock.unlock() }
+        if connection.path == poolFile && pool.count < readPoolSize { pool.append(connection) }
+    }
+
+    /// Runs `body` with the in-process writer lock and the cross-process switch lock (shared).
+    private func locked<T>(_ body: () throws -> T) throws -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try switchLock.withLock(exclusive: false) {
+            try followCurrent()
+            defer { writer.resetCached() }  // no statement keeps a read open between calls
+            return try body()
+        }
     }
 
     private func meta(_ key: String, on c: SQLiteConnection) throws -> String? {
-        let s = try c.prepare("SELECT value FROM meta WHERE key = ?").bind([.text(key)])
+        let s = try c.cached("SELECT value FROM meta WHERE key = ?").bind([.text(key)])
+        defer { s.reset() }
         return try s.step() ? s.text(0) : nil
     }
 
     public func lastSeq() throws(StoreError) -> Int64 {
-        lock.lock()
-        defer { lock.unlock() }
         do {
-            try followCurrent()
-            return Int64(try meta("last_seq", on: writer) ?? "0") ?? 0
+            return try locked { Int64(try meta("last_seq", on: writer) ?? "0") ?? 0 }
         } catch {
             throw StoreError(message: "\(error)")
         }
@@ -133,31 +234,27 @@ public final class SQLiteReplica: @unchecked Sendable {
     /// the first new one must be last + 1; every new event must name a resident in the replica
     /// or upserted earlier in the batch; a lower version is stale (counted, changes nothing).
     public func apply(_ batch: SyncBatch, at now: Date) throws(ApplyError) -> ApplyResult {
-        lock.lock()
-        defer { lock.unlock() }
         do {
-            try followCurrent()
-            return try writer.transaction { () throws -> ApplyResult in
+            return try locked { () throws -> ApplyResult in try writer.transaction { () throws -> ApplyResult in
                 let last = Int64(try meta("last_seq", on: writer) ?? "0") ?? 0
                 let fresh = batch.events.enumerated().filter { $0.element.seq > last }
                 if let first = fresh.first, first.element.seq != last + 1 { throw ApplyError.sequenceGap(expected: last + 1) }
                 for (index, event) in fresh { try applyOne(event, index: index) }
                 let newLast = fresh.last?.element.seq ?? last
-                try writer.prepare("UPDATE meta SET value = ? WHERE key = 'last_seq'").run([.text(String(newLast))])
+                try writer.cached("UPDATE meta SET value = ? WHERE key = 'last_seq'").run([.text(String(newLast))])
                 if !fresh.isEmpty {
-                    try writer.prepare("INSERT OR REPLACE INTO meta VALUES ('last_applied_at', ?)").run([.text(rfc3339(now))])
+                    try writer.cached("INSERT OR REPLACE INTO meta VALUES ('last_applied_at', ?)").run([.text(rfc3339(now))])
                 }
                 return ApplyResult(applied: fresh.count, skipped: batch.events.count - fresh.count, lastSeq: newLast)
-            }
-        } catch let error as ApplyError {
-            throw error
+            } }
         } catch {
+            if let error = error as? ApplyError { throw error }
             throw ApplyError.store("\(error)")
         }
     }
 
     private func residentExists(_ code: String) throws -> Bool {
-        try writer.prepare("SELECT 1 FROM residents WHERE code = ?").bind([.text(code)]).step()
+        try writer.cached("SELECT 1 FROM residents WHERE code = ?").bind([.text(code)]).step()
     }
 
     private func applyOne(_ event: FeedEvent, index: Int) throws {
@@ -178,49 +275,60 @@ public final class SQLiteReplica: @unchecked Sendable {
         }
         switch event.change {
         case .residentUpsert(let r):
-            let current = try writer.prepare("SELECT version FROM residents WHERE code = ?").bind([.text(r.juminhyoCode)])
+            let current = try writer.cached("SELECT version FROM residents WHERE code = ?").bind([.text(r.juminhyoCode)])
             if try current.step(), current.int(0) > r.version { return }  // stale: counted, changes nothing
-            try writer.prepare("""
+            try writer.cached("""
                 INSERT INTO residents (code, household, household_order, version, deleted, record) VALUES (?, ?, ?, ?, 0, ?)
                 ON CONFLICT(code) DO UPDATE SET household = excluded.household, household_order = excluded.household_order,
                 version = excluded.version, deleted = 0, record = excluded.record
                 """).run([.text(r.juminhyoCode), .text(r.householdId), .int(r.householdOrder), .int(r.version), .blob(r.json)])
         case .residentDelete:
-            try writer.prepare("UPDATE residents SET deleted = 1 WHERE code = ?").run([.text(code)])
+            try writer.cached("UPDATE residents SET deleted = 1 WHERE code = ?").run([.text(code)])
         case .sealRegister(let s):
-            try writer.prepare("INSERT OR REPLACE INTO seals VALUES (?, 1, ?, ?, ?, ?, ?)").run([
+            try writer.cached("INSERT OR REPLACE INTO seals VALUES (?, 1, ?, ?, ?, ?, ?)").run([
                 .text(code), .text(s.registrationNumber), .text(s.registeredOn), .blob(s.impression.png),
                 .text(String(s.impression.widthMm)), .text(String(s.impression.heightMm)),
             ])
         case .sealAbolish:
-            try writer.prepare("UPDATE seals SET active = 0 WHERE code = ?").run([.text(code)])
+            try writer.cached("UPDATE seals SET active = 0 WHERE code = ?").run([.text(code)])
         case .cardBind(let c):
-            let owner = try writer.prepare("SELECT code FROM cards WHERE cert_sha256 = ?").bind([.text(c.certSha256)])
+            let owner = try writer.cached("SELECT code FROM cards WHERE cert_sha256 = ?").bind([.text(c.certSha256)])
             if try owner.step() {
                 guard owner.text(0) == code else { throw invalid("card.certSha256", "this certificate is bound to another resident") }
                 return
             }
-            try writer.prepare("INSERT INTO cards VALUES (?, ?)").run([.text(c.certSha256), .text(code)])
+            try writer.cached("INSERT INTO cards VALUES (?, ?)").run([.text(c.certSha256), .text(code)])
         case .cardUnbind(let c):
-            let owner = try writer.prepare("SELECT code FROM cards WHERE cert_sha256 = ?").bind([.text(c.certSha256)])
+            let owner = try writer.cached("SELECT code FROM cards WHERE cert_sha256 = ?").bind([.text(c.certSha256)])
             if try owner.step(), owner.text(0) != code {
                 throw invalid("card.certSha256", "this certificate is bound to another resident")
             }
-            try writer.prepare("DELETE FROM cards WHERE cert_sha256 = ? AND code = ?").run([.text(c.certSha256), .text(code)])
+            try writer.cached("DELETE FROM cards WHERE cert_sha256 = ? AND code = ?").run([.text(c.certSha256), .text(code)])
         case .restrictionSet(let r):
-            try writer.prepare("INSERT OR IGNORE INTO restrictions VALUES (?, ?)").run([.text(code), .text(r.kind.rawValue)])
+            try writer.cached("INSERT OR IGNORE INTO restrictions VALUES (?, ?)").run([.text(code), .text(r.kind.rawValue)])
         case .restrictionClear(let r):
-            try writer.prepare("DELETE FROM restrictions WHERE code = ? AND kind = ?").run([.text(code), .text(r.kind.rawValue)])
+            try writer.cached("DELETE FROM restrictions WHERE code = ? AND kind = ?").run([.text(code), .text(r.kind.rawValue)])
         }
     }
 
     public func status() throws(StoreError) -> SyncStatus {
-        lock.lock()
-        defer { lock.unlock() }
         do {
-            try followCurrent()
+            return try locked { () throws -> SyncStatus in try statusLocked() }
+        } catch {
+            throw error as? StoreError ?? StoreError(message: "\(error)")
+        }
+    }
+
+    private func statusLocked() throws -> SyncStatus {
+        // One read transaction: every count from the same commit.
+        try writer.execute("BEGIN")
+        defer {
+            writer.resetCached()
+            try? writer.execute("COMMIT")
+        }
+        do {
             func count(_ sql: String) throws -> Int {
-                let s = try writer.prepare(sql)
+                let s = try writer.cached(sql)
                 return try s.step() ? Int(s.int(0)) : 0
             }
             return SyncStatus(

@@ -8,100 +8,231 @@ public struct ReseedSummary: Sendable, Equatable {
     public let lastSeq: Int64
 }
 
+/// Why a reseed from a file did not switch: the extract is refused (its line and field), or the
+/// store failed. Either way the live replica is untouched and the partly built store deleted.
+public enum ReseedError: Error, CustomStringConvertible, Sendable {
+    case extract(ExtractError)
+    case store(StoreError)
+
+    public var description: String {
+        switch self {
+        case .extract(let e): "\(e)"
+        case .store(let e): "\(e)"
+        }
+    }
+}
+
+/// How far a streaming reseed is: records loaded, and bytes of the file read out of its size
+/// (compressed bytes for a gzip extract), for a rate and an estimate of the time left.
+public struct ReseedProgress: Sendable {
+    public let records: Int
+    public let fileBytesRead: Int
+    public let fileSize: Int
+}
+
 extension SQLiteReplica {
     /// Counts what `extract` would replace, without changing anything (`--dry-run`).
     public func summary(of extract: Extract) throws(StoreError) -> ReseedSummary {
+        var keys = ExtractKeys()
+        for r in extract.residents { keys.residents.insert(ExtractKeys.code(r.juminhyoCode)) }
+        for s in extract.seals { keys.seals.insert(ExtractKeys.code(s.juminhyoCode)) }
+        for c in extract.cards { keys.cards.insert(ExtractKeys.CardKey(c.certSha256)) }
+        for r in extract.restrictions { keys.restrictions.insert(ExtractKeys.restriction(r.juminhyoCode, r.kind.rawValue)) }
+        return try summary(of: ScannedExtract(asOfSeq: extract.asOfSeq, createdAt: extract.createdAt, residents: keys.residents.count,
+                                              seals: keys.seals.count, cards: keys.cards.count, restrictions: keys.restrictions.count,
+                                              keys: keys))
+    }
+
+    /// Counts what a scanned extract would replace (`kofu reseed --dry-run`).
+    public func summary(of extract: ScannedExtract) throws(StoreError) -> ReseedSummary {
         do {
             return try read { snapshot in try Self.summary(extract, old: snapshot.connection) }
-        } catch let error as StoreError {
-            throw error
         } catch {
-            throw StoreError(message: "\(error)")
+            throw error as? StoreError ?? StoreError(message: "\(error)")
         }
     }
 
-    static func summary(_ extract: Extract, old: SQLiteConnection) throws -> ReseedSummary {
-        func keys(_ sql: String) throws -> Set<String> {
+    static func summary(_ extract: ScannedExtract, old: SQLiteConnection) throws -> ReseedSummary {
+        func dropped(_ sql: String, _ isKept: (SQLiteConnection.Statement) -> Bool) throws -> Int {
             let s = try old.prepare(sql)
-            var out = Set<String>()
-            while try s.step() { out.insert(s.text(0)) }
-            return out
+            var n = 0
+            while try s.step() {
+                if !isKept(s) { n += 1 }
+            }
+            return n
         }
-        let residents = Set(extract.residents.map(\.juminhyoCode))
-        let seals = Set(extract.seals.map(\.juminhyoCode))
-        let cards = Set(extract.cards.map(\.certSha256))
-        let restrictions = Set(extract.restrictions.map { $0.juminhyoCode + " " + $0.kind.rawValue })
+        let k = extract.keys
         return ReseedSummary(
-            residents: residents.count, seals: seals.count, cards: cards.count, restrictions: restrictions.count,
-            droppedResidents: try keys("SELECT code FROM residents").subtracting(residents).count,
-            droppedSeals: try keys("SELECT code FROM seals").subtracting(seals).count,
-            droppedCards: try keys("SELECT cert_sha256 FROM cards").subtracting(cards).count,
-            droppedRestrictions: try keys("SELECT code || ' ' || kind FROM restrictions").subtracting(restrictions).count,
+            residents: extract.residents, seals: extract.seals, cards: extract.cards, restrictions: extract.restrictions,
+            droppedResidents: try dropped("SELECT code FROM residents") { k.residents.contains(ExtractKeys.code($0.text(0))) },
+            droppedSeals: try dropped("SELECT code FROM seals") { k.seals.contains(ExtractKeys.code($0.text(0))) },
+            droppedCards: try dropped("SELECT cert_sha256 FROM cards") { k.cards.contains(ExtractKeys.CardKey($0.text(0))) },
+            droppedRestrictions: try dropped("SELECT code, kind FROM restrictions") {
+                k.restrictions.contains(ExtractKeys.restriction($0.text(0), $0.text(1)))
+            },
             lastSeq: extract.asOfSeq)
     }
 
-    /// Replaces the replica with `extract`: builds a new store file beside the live one, then
-    /// switches `current` to it in one rename, then deletes the old file (物理削除). Readers in
-    /// flight finish on the old file; every read that starts after this returns sees the new one.
-    /// On any failure before the switch the live replica is untouched and the new file removed.
+    /// Replaces the replica with `extract` (held in memory): see `reseed(extractFile:…)`.
     public func reseed(_ extract: Extract, at now: Date, progress: ((Int, Int) -> Void)? = nil) throws(StoreError) -> ReseedSummary {
-        let summary = try self.summary(of: extract)
-        let name = "replica-\(UUID().uuidString.lowercased()).sqlite"
-        let building = folder + "/" + name + ".building"
-        let file = folder + "/" + name
-        func removeBuilding() { removeStoreFiles(building) }
-        do {
-            do {
-                let c = try SQLiteConnection(path: building)
-                try Self.createSchema(c)
-                try c.execute("PRAGMA foreign_keys=OFF")  // references were checked in the extract
-                let total = extract.residents.count + extract.seals.count + extract.cards.count + extract.restrictions.count
-                var done = 0
-                func tick() {
-                    done += 1
-                    if done % 10_000 == 0 || done == total { progress?(done, total) }
-                }
-                try c.transaction {
-                    let r = try c.prepare("INSERT INTO residents VALUES (?, ?, ?, ?, 0, ?)")
-                    for x in extract.residents {
-                        try r.run([.text(x.juminhyoCode), .text(x.householdId), .int(x.householdOrder), .int(x.version), .blob(x.json)])
-                        tick()
-                    }
-                    let s = try c.prepare("INSERT INTO seals VALUES (?, 1, ?, ?, ?, ?, ?)")
-                    for x in extract.seals {
-                        try s.run([.text(x.juminhyoCode), .text(x.registrationNumber), .text(x.registeredOn), .blob(x.impression.png),
-                                   .text(String(x.impression.widthMm)), .text(String(x.impression.heightMm))])
-                        tick()
-                    }
-                    let k = try c.prepare("INSERT INTO cards VALUES (?, ?)")
-                    for x in extract.cards { try k.run([.text(x.certSha256), .text(x.juminhyoCode)]); tick() }
-                    let t = try c.prepare("INSERT INTO restrictions VALUES (?, ?)")
-                    for x in extract.restrictions { try t.run([.text(x.juminhyoCode), .text(x.kind.rawValue)]); tick() }
-                    let m = try c.prepare("INSERT OR REPLACE INTO meta VALUES (?, ?)")
-                    try m.run([.text("last_seq"), .text(String(extract.asOfSeq))])
-                    try m.run([.text("reseeded_at"), .text(rfc3339(now))])
-                }
-                try c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            }  // closed: its WAL is folded into the file
-            removeStoreFiles(building, suffixes: ["-wal", "-shm"])
-            guard rename(building, file) == 0 else { throw StoreError(message: "cannot move the new store into place: errno \(errno)") }
-        } catch let error as StoreError {
-            removeBuilding()
-            throw error
-        } catch {
-            removeBuilding()
-            throw StoreError(message: "\(error)")
+        let total = extract.residents.count + extract.seals.count + extract.cards.count + extract.restrictions.count
+        var done = 0
+        func tick() {
+            done += 1
+            if done % 10_000 == 0 || done == total { progress?(done, total) }
         }
-        let old = self.file
-        try Self.point(folder, at: file)
-        // Physical deletion of the old store: open connections keep reading it until they end,
-        // nothing new can reach it.
-        removeStoreFiles(old)
-        return summary
+        do {
+            return try replace(asOfSeq: { extract.asOfSeq }, at: now) { builder in
+                for x in extract.residents { try builder.add(.resident(x)); tick() }
+                for x in extract.seals { try builder.add(.seal(x)); tick() }
+                for x in extract.cards { try builder.add(.card(x)); tick() }
+                for x in extract.restrictions { try builder.add(.restriction(x)); tick() }
+                return try self.summary(of: extract)
+            }
+        } catch {
+            throw error as? StoreError ?? StoreError(message: "\(error)")
+        }
     }
 
-    /// A store file and SQLite's companions of it.
-    private func removeStoreFiles(_ path: String, suffixes: [String] = ["", "-wal", "-shm"]) {
-        for suffix in suffixes { try? FileManager.default.removeItem(atPath: path + suffix) }
+    /// Replaces the replica with the extract in `extractFile` (JSON Lines, optionally gzip),
+    /// reading it once with bounded memory: each record is validated and loaded into a new store
+    /// file beside the live one (`….sqlite.building`); only when the whole extract has proved
+    /// valid (references, counts, checksum) is the new store switched in, by one rename of the
+    /// `current` link, and the old store deleted (物理削除). On any fault the building file is
+    /// deleted and the live replica is untouched.
+    public func reseed(extractFile: String, municipality: String, at now: Date,
+                       progress: ((ReseedProgress) -> Void)? = nil) throws(ReseedError) -> ReseedSummary {
+        let reader: ExtractLineReader
+        do { reader = try ExtractLineReader(file: extractFile) } catch { throw .extract(error) }
+        var records = 0
+        var asOfSeq: Int64 = 0
+        do {
+            return try replace(asOfSeq: { asOfSeq }, at: now) { builder in
+                let scanned = try Extract.scan(reader, municipality: municipality) { record, _ in
+                    try builder.add(record)
+                    records += 1
+                    if records % 20_000 == 0 {
+                        progress?(ReseedProgress(records: records, fileBytesRead: reader.fileBytesRead, fileSize: reader.fileSize))
+                    }
+                }
+                progress?(ReseedProgress(records: records, fileBytesRead: reader.fileBytesRead, fileSize: reader.fileSize))
+                asOfSeq = scanned.asOfSeq
+                return try self.summary(of: scanned)
+            }
+        } catch {
+            if let e = error as? ExtractError { throw .extract(e) }
+            throw .store(error as? StoreError ?? StoreError(message: "\(error)"))
+        }
+    }
+
+    /// Build beside, switch under the exclusive switch lock, delete the old store.
+    private func replace(asOfSeq: () -> Int64, at now: Date, load: (StoreBuilder) throws -> ReseedSummary) throws -> ReseedSummary {
+        // One reseed at a time; while it runs nobody else treats its files as leftovers.
+        let reseedLock = try FileLock(path: folder + "/" + Self.reseedLockName)
+        guard reseedLock.tryLock() else { throw StoreError(message: "another reseed is running on \(folder)") }
+        defer { reseedLock.unlock() }
+        Self.removeLeftoversHoldingReseedLock(folder)
+
+        let builder = try StoreBuilder(folder: folder)
+        let summary: ReseedSummary
+        do {
+            summary = try load(builder)
+            try builder.finish(asOfSeq: asOfSeq(), reseededAt: rfc3339(now))
+        } catch {
+            builder.discard()
+            throw error
+        }
+        // The switch: no batch commits while it runs. A batch that committed into the old store
+        // after the extract was made is superseded (sync-feed.md): the feed resends from asOfSeq + 1.
+        let switched = try FileLock(path: folder + "/" + Self.switchLockName)
+        try switched.lock(exclusive: true)
+        defer { switched.unlock() }
+        let old = try? Self.currentFile(folder)
+        guard rename(builder.building, builder.file) == 0 else {
+            builder.discard()
+            throw StoreError(message: "cannot move the new store into place: errno \(errno)")
+        }
+        do {
+            try Self.point(folder, at: builder.file)
+        } catch {
+            unlink(builder.file)
+            throw error
+        }
+        // Physical deletion of the old store, its WAL and shared memory: connections still open on
+        // it (a request in flight in a server) read on until they end; nothing can reach it by name.
+        if let old {
+            for suffix in ["", "-wal", "-shm"] { unlink(old + suffix) }
+        }
+        syncFolder(folder)
+        return summary
+    }
+}
+
+/// Loads records into a new store file that nothing reads until it is switched in, so it is
+/// built without a journal and without syncing (a crash leaves a `.building` file that is
+/// deleted later); `finish` builds the indexes, turns on WAL, and makes the file durable once.
+final class StoreBuilder {
+    let building: String
+    let file: String
+    private var connection: SQLiteConnection?
+    private var inTransaction = 0
+
+    init(folder: String) throws(StoreError) {
+        let name = "replica-\(UUID().uuidString.lowercased()).sqlite"
+        building = folder + "/" + name + ".building"
+        file = folder + "/" + name
+        let c = try SQLiteConnection(path: building)
+        connection = c
+        do {
+            try c.execute("""
+                PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE; PRAGMA foreign_keys=OFF;
+                PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;
+                """)
+            try c.execute(SQLiteReplica.tablesSQL)
+            try c.execute("INSERT OR IGNORE INTO meta VALUES ('last_seq', '0');")
+            try c.execute("BEGIN")
+        } catch {
+            connection = nil
+            unlink(building)
+            throw error
+        }
+    }
+
+    /// References and duplicates were checked by the extract's validation.
+    func add(_ record: ExtractRecord) throws(StoreError) {
+        guard let c = connection else { throw StoreError(message: "the new store was discarded") }
+        // Cached statements belong to the connection, so dropping it closes the file.
+        switch record {
+        case .resident(let x):
+            try c.cached("INSERT INTO residents VALUES (?, ?, ?, ?, 0, ?)").run([.text(x.juminhyoCode), .text(x.householdId), .int(x.householdOrder), .int(x.version), .blob(x.json)])
+        case .seal(let x):
+            try c.cached("INSERT INTO seals VALUES (?, 1, ?, ?, ?, ?, ?)").run([.text(x.juminhyoCode), .text(x.registrationNumber), .text(x.registeredOn), .blob(x.impression.png),
+                          .text(String(x.impression.widthMm)), .text(String(x.impression.heightMm))])
+        case .card(let x): try c.cached("INSERT INTO cards VALUES (?, ?)").run([.text(x.certSha256), .text(x.juminhyoCode)])
+        case .restriction(let x): try c.cached("INSERT INTO restrictions VALUES (?, ?)").run([.text(x.juminhyoCode), .text(x.kind.rawValue)])
+        }
+        inTransaction += 1
+        if inTransaction >= 100_000 {
+            try c.execute("COMMIT; BEGIN")
+            inTransaction = 0
+        }
+    }
+
+    func finish(asOfSeq: Int64, reseededAt: String) throws(StoreError) {
+        guard let c = connection else { throw StoreError(message: "the new store was discarded") }
+        let m = try c.cached("INSERT OR REPLACE INTO meta VALUES (?, ?)")
+        try m.run([.text("last_seq"), .text(String(asOfSeq))])
+        try m.run([.text("reseeded_at"), .text(reseededAt)])
+        try c.execute("COMMIT")
+        try c.execute(SQLiteReplica.indexesSQL)
+        try c.execute("PRAGMA locking_mode=NORMAL; PRAGMA journal_mode=WAL;")
+        connection = nil  // closed: the file is complete, in WAL mode, without a WAL yet
+        for suffix in ["-wal", "-shm", "-journal"] { unlink(building + suffix) }
+        try syncFile(building)
+    }
+
+    func discard() {
+        connection = nil
+        for suffix in ["", "-wal", "-shm", "-journal"] { unlink(building + suffix) }
     }
 }

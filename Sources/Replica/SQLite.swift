@@ -10,9 +10,16 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
 /// One SQLite connection, used by one thread at a time (the store serialises access).
 final class SQLiteConnection {
     private var db: OpaquePointer?
+    /// Statements prepared once and kept for the connection's life (hot paths: apply, lookups).
+    private var cache: [String: Statement] = [:]
+    /// The real path the connection was opened with.
+    let path: String
 
-    init(path: String, readOnly: Bool = false) throws(StoreError) {
-        let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
+    /// `create: false` opens an existing file only (a store that a reseed deleted is not re-made
+    /// empty under its old name).
+    init(path: String, readOnly: Bool = false, create: Bool = true) throws(StoreError) {
+        self.path = path
+        let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0)) | SQLITE_OPEN_NOMUTEX
         guard sqlite3_open_v2(path, &db, flags, nil) == SQLITE_OK else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
             sqlite3_close(db)
@@ -21,7 +28,10 @@ final class SQLiteConnection {
         sqlite3_busy_timeout(db, 10_000)
     }
 
-    deinit { sqlite3_close_v2(db) }
+    deinit {
+        cache.removeAll()
+        sqlite3_close_v2(db)
+    }
 
     func execute(_ sql: String) throws(StoreError) {
         var error: UnsafeMutablePointer<CChar>?
@@ -37,7 +47,25 @@ final class SQLiteConnection {
         guard sqlite3_prepare_v2(db, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
             throw StoreError(message: String(cString: sqlite3_errmsg(db)))
         }
-        return Statement(statement, connection: self)
+        return Statement(statement, db: db, owner: self)
+    }
+
+    /// A statement prepared on first use and reused; reset (its read ended) before every COMMIT.
+    func cached(_ sql: String) throws(StoreError) -> Statement {
+        if let s = cache[sql] { return s }
+        var statement: OpaquePointer?
+        guard sqlite3_prepare_v3(db, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil) == SQLITE_OK, let statement else {
+            throw StoreError(message: String(cString: sqlite3_errmsg(db)))
+        }
+        let s = Statement(statement, db: db, owner: nil)  // owned by the connection: no cycle
+        cache[sql] = s
+        return s
+    }
+
+    /// Ends every cached statement's read, so that COMMIT and the end of a read transaction
+    /// release their locks.
+    func resetCached() {
+        for s in cache.values { s.reset() }
     }
 
     var lastError: String { String(cString: sqlite3_errmsg(db)) }
@@ -47,9 +75,11 @@ final class SQLiteConnection {
         try execute("BEGIN IMMEDIATE")
         do {
             let result = try body()
+            resetCached()
             try execute("COMMIT")
             return result
         } catch {
+            resetCached()
             try? execute("ROLLBACK")
             throw error
         }
@@ -57,14 +87,20 @@ final class SQLiteConnection {
 
     final class Statement {
         private let statement: OpaquePointer
-        private let connection: SQLiteConnection
+        private let db: OpaquePointer?
+        /// Keeps the connection open while a statement prepared on it lives (nil for cached ones,
+        /// which the connection itself holds).
+        private let owner: SQLiteConnection?
 
-        init(_ statement: OpaquePointer, connection: SQLiteConnection) {
+        init(_ statement: OpaquePointer, db: OpaquePointer?, owner: SQLiteConnection?) {
             self.statement = statement
-            self.connection = connection
+            self.db = db
+            self.owner = owner
         }
 
         deinit { sqlite3_finalize(statement) }
+
+        func reset() { sqlite3_reset(statement) }
 
         enum Value {
             case text(String)
@@ -94,7 +130,7 @@ final class SQLiteConnection {
             switch sqlite3_step(statement) {
             case SQLITE_ROW: return true
             case SQLITE_DONE: return false
-            default: throw StoreError(message: connection.lastError)
+            default: throw StoreError(message: String(cString: sqlite3_errmsg(db)))
             }
         }
 

@@ -22,32 +22,36 @@ public final class ReplicaSnapshot {
 
     /// The resident a card certificate (lowercase hex SHA-256 of its DER) is bound to.
     public func resident(forCard certSha256: String) throws -> StoredResident? {
-        let s = try connection.prepare("""
+        let s = try connection.cached("""
             SELECT r.record, r.deleted FROM cards c JOIN residents r ON r.code = c.code WHERE c.cert_sha256 = ?
             """).bind([.text(certSha256)])
+        defer { s.reset() }
         guard try s.step() else { return nil }
         return StoredResident(record: try Resident.stored(s.blob(0)), deleted: s.int(1) != 0)
     }
 
     /// The household's current (not logically deleted) members in household order (出力順位).
     public func currentMembers(household: String) throws -> [Resident] {
-        let s = try connection.prepare("SELECT record FROM residents WHERE household = ? AND deleted = 0 ORDER BY household_order, code")
+        let s = try connection.cached("SELECT record FROM residents WHERE household = ? AND deleted = 0 ORDER BY household_order, code")
             .bind([.text(household)])
+        defer { s.reset() }
         var out: [Resident] = []
         while try s.step() { out.append(try Resident.stored(s.blob(0))) }
         return out
     }
 
     public func activeSeal(_ juminhyoCode: String) throws -> ActiveSeal? {
-        let s = try connection.prepare("SELECT registration, registered_on, png, width_mm, height_mm FROM seals WHERE code = ? AND active = 1")
+        let s = try connection.cached("SELECT registration, registered_on, png, width_mm, height_mm FROM seals WHERE code = ? AND active = 1")
             .bind([.text(juminhyoCode)])
+        defer { s.reset() }
         guard try s.step() else { return nil }
         return ActiveSeal(registrationNumber: s.text(0), registeredOn: s.text(1), png: s.blob(2),
                           widthMm: Double(s.text(3)) ?? 0, heightMm: Double(s.text(4)) ?? 0)
     }
 
     public func restrictions(_ juminhyoCode: String) throws -> Set<Restriction.Kind> {
-        let s = try connection.prepare("SELECT kind FROM restrictions WHERE code = ?").bind([.text(juminhyoCode)])
+        let s = try connection.cached("SELECT kind FROM restrictions WHERE code = ?").bind([.text(juminhyoCode)])
+        defer { s.reset() }
         var out: Set<Restriction.Kind> = []
         while try s.step() { if let kind = Restriction.Kind(rawValue: s.text(0)) { out.insert(kind) } }
         return out
@@ -57,12 +61,26 @@ public final class ReplicaSnapshot {
 extension SQLiteReplica {
     /// Runs `body` on one snapshot of the replica, on a read connection of its own, so that a
     /// batch committing meanwhile neither blocks it nor shows through.
+    ///
+    /// Connections come from a small pool of read-only connections on the live store file.
+    /// Each call first resolves `current` (one readlink), so a read that starts after a reseed's
+    /// switch always reads the new store; connections to a store switched away from are closed
+    /// as soon as this is noticed, never reused.
     public func read<T>(_ body: (ReplicaSnapshot) throws -> T) throws -> T {
-        let connection = try SQLiteConnection(path: file, readOnly: true)
+        let connection = try readConnection()
         try connection.execute("BEGIN")
-        defer { try? connection.execute("COMMIT") }
+        var ok = false
+        defer {
+            connection.resetCached()
+            try? connection.execute("COMMIT")
+            if ok { recycle(connection) }
+        }
         // The snapshot starts at the first read, not at BEGIN: read once now.
-        _ = try connection.prepare("SELECT value FROM meta WHERE key = 'last_seq'").step()
-        return try body(ReplicaSnapshot(connection: connection))
+        let first = try connection.cached("SELECT value FROM meta WHERE key = 'last_seq'")
+        _ = try first.step()
+        first.reset()
+        let result = try body(ReplicaSnapshot(connection: connection))
+        ok = true
+        return result
     }
 }

@@ -31,36 +31,47 @@ struct Reseed: ParsableCommand {
             Self.fail("replica.url: the PostgreSQL replica is not available yet; use replica.path")
         }
         let started = Date()
-        let validated: Extract
-        do {
-            validated = try Extract.validate(file: extract, municipality: settings.municipality.code)
-        } catch {
-            Self.fail("\(extract): \(error)")
-        }
         let terminal = isatty(2) != 0
-        do {
-            let store = try SQLiteReplica(folder: folder)
-            let summary: ReseedSummary
-            if dryRun {
-                summary = try store.summary(of: validated)
-            } else {
-                summary = try store.reseed(validated, at: Date()) { done, total in
+        let summary: ReseedSummary
+        if dryRun {
+            // Validation streams the file; only the records' keys are kept, for the summary.
+            let scanned: ScannedExtract
+            do {
+                scanned = try Extract.check(file: extract, municipality: settings.municipality.code)
+            } catch {
+                Self.fail("\(extract): \(error)")
+            }
+            do {
+                summary = try SQLiteReplica(folder: folder).summary(of: scanned)
+            } catch {
+                Self.fail("\(error)")
+            }
+        } else {
+            let store: SQLiteReplica
+            do { store = try SQLiteReplica(folder: folder) } catch { Self.fail("\(error)") }
+            do {
+                summary = try store.reseed(extractFile: extract, municipality: settings.municipality.code, at: Date()) { p in
                     guard terminal else { return }
                     let elapsed = Date().timeIntervalSince(started)
-                    let rate = Double(done) / max(elapsed, 0.001)
-                    let left = Double(total - done) / max(rate, 1)
-                    FileHandleStderr.write(String(format: "\rkofu reseed: %d / %d records, %.0f records/s, %.0f s left   ", done, total, rate, left))
+                    let rate = Double(p.records) / max(elapsed, 0.001)
+                    let fraction = p.fileSize > 0 ? Double(p.fileBytesRead) / Double(p.fileSize) : 0
+                    let left = fraction > 0 ? elapsed / fraction - elapsed : 0
+                    FileHandleStderr.write(String(format: "\rkofu reseed: %d records, %.0f records/s, %.0f s left   ", p.records, rate, left))
                 }
                 if terminal { FileHandleStderr.write("\n") }
+            } catch {
+                if terminal { FileHandleStderr.write("\n") }
+                switch error {
+                case .extract(let e): Self.fail("\(extract): \(e)")
+                case .store(let e): Self.fail("\(e)")
+                }
             }
-            print("""
-                kofu reseed\(dryRun ? " (dry run, nothing switched)" : ""): \(summary.residents) residents, \(summary.seals) seals, \
-                \(summary.cards) cards, \(summary.restrictions) restrictions loaded; last seq \(summary.lastSeq)
-                kofu reseed: not in the new replica: \(summary.droppedResidents) residents, \(summary.droppedSeals) seals, \
-                \(summary.droppedCards) cards, \(summary.droppedRestrictions) restrictions\(dryRun ? " (would be removed)" : " (physically deleted)")
-                """)
-        } catch {
-            Self.fail("\(error)")
         }
+        print("""
+            kofu reseed\(dryRun ? " (dry run, nothing switched)" : ""): \(summary.residents) residents, \(summary.seals) seals, \
+            \(summary.cards) cards, \(summary.restrictions) restrictions loaded; last seq \(summary.lastSeq)
+            kofu reseed: not in the new replica: \(summary.droppedResidents) residents, \(summary.droppedSeals) seals, \
+            \(summary.droppedCards) cards, \(summary.droppedRestrictions) restrictions\(dryRun ? " (would be removed)" : " (physically deleted)")
+            """)
     }
 }
