@@ -193,7 +193,8 @@ final class ExtractLineReader {
 
 /// A line decoded on its own (no reference to other lines): a record, the trailer, or the fault.
 enum Decoded: @unchecked Sendable {
-    case record(ExtractRecord)
+    /// With a resident, its stored JSON, serialised here on the worker thread.
+    case record(ExtractRecord, json: [UInt8]?)
     case trailer(JSONObject)
     case failure(ExtractError)
 
@@ -202,10 +203,12 @@ enum Decoded: @unchecked Sendable {
             let o = try Extract.object(n, bytes[...])
             guard case .string(let type)? = o["type"] else { throw ExtractError(line: n, field: "type", message: "required string missing") }
             switch type {
-            case "resident": return .record(.resident(try Extract.decode(Resident.self, o, line: n, dropping: "type")))
-            case "seal": return .record(.seal(try Extract.decode(Seal.self, o, line: n, dropping: "type")))
-            case "card": return .record(.card(try Extract.decode(CardBinding.self, o, line: n, dropping: "type")))
-            case "restriction": return .record(.restriction(try Extract.decode(Restriction.self, o, line: n, dropping: "type")))
+            case "resident":
+                let r = try Extract.decode(Resident.self, o, line: n, dropping: "type")
+                return .record(.resident(r), json: r.json)
+            case "seal": return .record(.seal(try Extract.decode(Seal.self, o, line: n, dropping: "type")), json: nil)
+            case "card": return .record(.card(try Extract.decode(CardBinding.self, o, line: n, dropping: "type")), json: nil)
+            case "restriction": return .record(.restriction(try Extract.decode(Restriction.self, o, line: n, dropping: "type")), json: nil)
             case "end": return .trailer(o)
             default: throw ExtractError(line: n, field: "type", message: "unknown record type")
             }
@@ -262,7 +265,7 @@ extension Extract {
     /// checksum are known only at the end: a caller that loads records as they come must discard
     /// what it loaded when this throws. `each` may throw to stop; its error is passed through.
     static func scan(_ reader: ExtractLineReader, municipality: String,
-                     each: (ExtractRecord, Int) throws -> Void) throws -> ScannedExtract {
+                     each: (ExtractRecord, _ json: [UInt8]?) throws -> Void) throws -> ScannedExtract {
         var keys = ExtractKeys()
         var counts = (resident: 0, seal: 0, card: 0, restriction: 0)
         /// References to a resident not (yet) seen, in file order; checked at the end.
@@ -307,7 +310,7 @@ extension Extract {
             switch decoded {
             case .failure(let error): throw error
             case .trailer(let o): trailer = (n, o)
-            case .record(let record):
+            case .record(let record, let json):
                 switch record {
                 case .resident(let r):
                     try unique(&keys.residents, ExtractKeys.code(r.juminhyoCode), line: n, field: "juminhyoCode", "resident")
@@ -325,7 +328,7 @@ extension Extract {
                     refer(r.juminhyoCode, line: n)
                     counts.restriction += 1
                 }
-                try each(record, n)
+                try each(record, json)
             }
         }
 

@@ -108,8 +108,8 @@ extension SQLiteReplica {
         var asOfSeq: Int64 = 0
         do {
             return try replace(asOfSeq: { asOfSeq }, at: now) { builder in
-                let scanned = try Extract.scan(reader, municipality: municipality) { record, _ in
-                    try builder.add(record)
+                let scanned = try Extract.scan(reader, municipality: municipality) { record, json in
+                    try builder.add(record, json: json)
                     records += 1
                     if records % 20_000 == 0 {
                         progress?(ReseedProgress(records: records, fileBytesRead: reader.fileBytesRead, fileSize: reader.fileSize))
@@ -199,12 +199,12 @@ final class StoreBuilder {
     }
 
     /// References and duplicates were checked by the extract's validation.
-    func add(_ record: ExtractRecord) throws(StoreError) {
+    func add(_ record: ExtractRecord, json: [UInt8]? = nil) throws(StoreError) {
         guard let c = connection else { throw StoreError(message: "the new store was discarded") }
         // Cached statements belong to the connection, so dropping it closes the file.
         switch record {
         case .resident(let x):
-            try c.cached("INSERT INTO residents VALUES (?, ?, ?, ?, 0, ?)").run([.text(x.juminhyoCode), .text(x.householdId), .int(x.householdOrder), .int(x.version), .blob(x.json)])
+            try c.cached("INSERT INTO residents VALUES (?, ?, ?, ?, 0, ?)").run([.text(x.juminhyoCode), .text(x.householdId), .int(x.householdOrder), .int(x.version), .blob(json ?? x.json)])
         case .seal(let x):
             try c.cached("INSERT INTO seals VALUES (?, 1, ?, ?, ?, ?, ?)").run([.text(x.juminhyoCode), .text(x.registrationNumber), .text(x.registeredOn), .blob(x.impression.png),
                           .text(String(x.impression.widthMm)), .text(String(x.impression.heightMm))])
