@@ -229,6 +229,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     static func handshakeError(_ error: any Error) -> HTTPClientError {
         switch map(error, truncated: false) {
         case .tls(let message): .tls(message)
+        case .timeout: .timeout
         default: .tls("TLS handshake: \(error)")
         }
     }

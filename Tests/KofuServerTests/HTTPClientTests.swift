@@ -239,7 +239,7 @@ import Testing
         }
     }
 
-    @Test func tlsRefusesAnUntrustedOrMisnamedServer() async throws {
+    @Test func tlsRefusesAnUntrustedServerOrUnusablePEM() async throws {
         let pki = try PKI.shared.get()
         try await withServer(["tls", pki.path("server.pem"), pki.path("server.key")]) { port in
             let untrusted = TLSClientOptions(trustRootsPEM: try pki.pem("other.pem"))
@@ -249,6 +249,17 @@ import Testing
             let garbage = TLSClientOptions(trustRootsPEM: "not a certificate")
             try await expectTLSError {
                 try await HTTPConnection.connect(host: "127.0.0.1", port: port, tls: garbage)
+            }
+        }
+    }
+
+    /// A plain HTTP server never answers the ClientHello: the handshake times out within `timeout`.
+    @Test func tlsHandshakeTimeout() async throws {
+        let pki = try PKI.shared.get()
+        try await withServer { port in
+            let tls = TLSClientOptions(trustRootsPEM: try pki.pem("ca.pem"))
+            await #expect(throws: HTTPClientError.timeout) {
+                try await HTTPConnection.connect(host: "127.0.0.1", port: port, tls: tls, timeout: .milliseconds(300))
             }
         }
     }
@@ -263,7 +274,11 @@ import Testing
             let response = try await HTTPClient.request(
                 host: "127.0.0.1", port: port, method: "GET", path: "/hello", tls: named)
             #expect(response.bodyText == "hello")
-            for misnamed in [TLSClientOptions(trustRootsPEM: roots), TLSClientOptions(trustRootsPEM: roots, serverHostname: "other.example")] {
+            let misnamed = [
+                TLSClientOptions(trustRootsPEM: roots),
+                TLSClientOptions(trustRootsPEM: roots, serverHostname: "other.example"),
+            ]
+            for misnamed in misnamed {
                 try await expectTLSError {
                     try await HTTPConnection.connect(host: "127.0.0.1", port: port, tls: misnamed)
                 }
