@@ -54,10 +54,6 @@ final class ConnectionHandler: ChannelInboundHandler {
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        if !handshakeDone {
-            handshakeDone = true
-            handshake.fail(HTTPClientError.tls("the connection closed during the TLS handshake"))
-        }
         failAll(.closed)
         self.context = nil
     }
@@ -233,6 +229,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     static func handshakeError(_ error: any Error) -> HTTPClientError {
         switch map(error, truncated: false) {
         case .tls(let message): .tls(message)
+        case .timeout: .timeout
         default: .tls("TLS handshake: \(error)")
         }
     }
