@@ -54,6 +54,12 @@ final class ConnectionHandler: ChannelInboundHandler {
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        // A handshake still pending when the handler goes (a refused mutual-TLS handshake can end
+        // this way) must fail, or its promise leaks and NIO traps.
+        if !handshakeDone {
+            handshakeDone = true
+            handshake.fail(HTTPClientError.tls("the connection closed during the TLS handshake"))
+        }
         failAll(.closed)
         self.context = nil
     }

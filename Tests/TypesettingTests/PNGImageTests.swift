@@ -422,10 +422,8 @@ enum PNGTestSupport {
 
     @Test func hugeDimensionsAreRefusedFromIHDR() {
         // Nothing after IHDR at all: a decoder that waited for the data would say "truncated".
-        let start = ContinuousClock.now
         #expect(T.code(T.png([T.ihdr(60000, 60000)])) == .tooLarge)
         #expect(T.code(T.png([T.ihdr(60000, 60000, colorType: 6), T.smallGrayIDAT(), T.chunk("IEND", [])])) == .tooLarge)
-        #expect(ContinuousClock.now - start < .milliseconds(200))
         #expect(T.code(T.png([T.ihdr(8193, 1)])) == .tooLarge)
         #expect(T.code(T.png([T.ihdr(1, 8193)])) == .tooLarge)
         #expect(T.code(T.png([T.ihdr(8192, 2049)])) == .tooLarge)  // each side fine, too many pixels
