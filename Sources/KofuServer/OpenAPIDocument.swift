@@ -1033,16 +1033,16 @@ public enum OpenAPIDocument {
             }
           },
           "503": {
-            "description": "Not ready (for example no currently valid CRL yet).",
+            "description": "Not ready (for example no currently valid CRL yet): a problem document with code SERVICE_UNAVAILABLE.",
             "headers": {
               "X-Request-Id": {
                 "$ref": "#/components/headers/X-Request-Id"
               }
             },
             "content": {
-              "text/plain": {
+              "application/problem+json": {
                 "schema": {
-                  "type": "string"
+                  "$ref": "#/components/schemas/Problem"
                 }
               }
             }
@@ -1550,7 +1550,8 @@ public enum OpenAPIDocument {
           "INVALID_EVENT",
           "NOT_FOUND",
           "METHOD_NOT_ALLOWED",
-          "INTERNAL_ERROR"
+          "INTERNAL_ERROR",
+          "SERVICE_UNAVAILABLE"
         ]
       },
       "Problem": {
@@ -1625,12 +1626,17 @@ public enum OpenAPIDocument {
           "field": {
             "type": "string",
             "description": "INVALID_EVENT only: the faulty field as a dotted path (`resident.birthDate`, `seal.impression.png`)."
+          },
+          "detail": {
+            "type": "string",
+            "description": "Sync listener and readiness only: what was refused, in English, for the upstream's operators (never personal data)."
           }
         }
       },
       "JWSProtectedHeader": {
         "type": "object",
-        "description": "The JWS protected header (I-JSON). Intermediate and root certificates come from the server's configuration, never from the request.",
+        "description": "The JWS protected header (I-JSON). Intermediate and root certificates come from the server's configuration, never from the request. kofu accepts exactly these three members: any other is 400 MALFORMED_REQUEST.",
+        "additionalProperties": false,
         "required": [
           "alg",
           "typ",

@@ -121,10 +121,10 @@ extension KofuServer {
             return self.reply(await self.service.outcome(issuanceId: id, body: body))
         }
         router.get("/healthz") { _, _ in
-            Reply.json(Array(#"{"status":"ok"}"#.utf8))
+            Reply.bytes(200, "text/plain; charset=utf-8", Array("ok\n".utf8), requestId: UUID().uuidString.lowercased())
         }
         router.get("/readyz") { _, _ in
-            self.isReady ? Reply.json(Array(#"{"status":"ready"}"#.utf8))
+            self.isReady ? Reply.bytes(200, "text/plain; charset=utf-8", Array("ready\n".utf8), requestId: UUID().uuidString.lowercased())
                 : Reply.problem(Problem(code: "SERVICE_UNAVAILABLE", extra: [("detail", .string("no currently valid CRL"))]))
         }
         router.get("/metrics") { _, _ in

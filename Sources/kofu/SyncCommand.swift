@@ -2,6 +2,7 @@ import ArgumentParser
 import KofuConfiguration
 import Foundation
 import KofuJSON
+import KofuServer
 import Replica
 
 struct Sync: ParsableCommand {
@@ -40,74 +41,24 @@ struct SyncApply: ParsableCommand {
             Self.fail("replica.url: the PostgreSQL replica is not available yet; use replica.path")
         }
         guard let handle = FileHandle(forReadingAtPath: batch) else { Self.fail("cannot read batch file \(batch)") }
-        let data = (try? handle.read(upToCount: Self.maxBytes + 1)) ?? Data()
+        let data = (try? handle.read(upToCount: SyncFeed.maxBodyBytes + 1)) ?? Data()
         try? handle.close()
-        guard data.count <= Self.maxBytes else {
-            refuse(Problem(status: 413, code: "PAYLOAD_TOO_LARGE", title: "The batch is over 64 MiB"))
-        }
-        let decoded: SyncBatch
+        let store: SQLiteReplica
         do {
-            decoded = try SyncBatch.decode([UInt8](data))
+            store = try SQLiteReplica(folder: folder)
         } catch {
-            if error.tooLarge { refuse(Problem(status: 413, code: "PAYLOAD_TOO_LARGE", title: error.message)) }
-            if error.isMalformedBatch { refuse(Problem(status: 400, code: "MALFORMED_REQUEST", title: error.message)) }
-            refuse(Problem.invalidEvent(error))
+            Self.fail("replica.path \(folder): \(error)")
         }
-        do {
-            let store = try SQLiteReplica(folder: folder)
-            let result = try store.apply(decoded, at: Date())
-            print(String(decoding: serialize(.object(JSONObject([
-                ("applied", .number(JSONNumber(result.applied))), ("skipped", .number(JSONNumber(result.skipped))),
-                ("lastSeq", .number(JSONNumber(result.lastSeq))),
-            ])!)), as: UTF8.self))
-        } catch let error as ApplyError {
-            switch error {
-            case .sequenceGap(let expected):
-                var problem = Problem(status: 409, code: "SEQUENCE_GAP", title: "The first new event must be seq \(expected)")
-                problem.extra = [("expected", .number(JSONNumber(expected)))]
-                refuse(problem)
-            case .invalid(let invalid): refuse(Problem.invalidEvent(invalid))
-            case .store(let message): Self.fail(message)
-            }
-        } catch {
-            Self.fail("\(error)")
+        // The same function the sync listener answers with: the same answers and problem documents.
+        switch SyncFeed.apply([UInt8](data), to: store, at: Date()) {
+        case .applied(let result): print(String(decoding: SyncFeed.json(result), as: UTF8.self))
+        case .refused(let problem): refuse(problem)
+        case .failed(let message): Self.fail(message)
         }
     }
 
     func refuse(_ problem: Problem) -> Never {
         print(String(decoding: problem.json, as: UTF8.self))
         Self.exit(withError: ExitCode(1))
-    }
-}
-
-/// An RFC 9457 problem document with the members of center-api.md's Errors.
-struct Problem {
-    let status: Int
-    let code: String
-    let title: String
-    var extra: [(String, JSONValue)] = []
-
-    static let kioskMessage = "お取り扱いできません。市役所の窓口にお問い合わせください。"
-
-    init(status: Int, code: String, title: String) {
-        self.status = status
-        self.code = code
-        self.title = title
-    }
-
-    static func invalidEvent(_ e: InvalidEvent) -> Problem {
-        var p = Problem(status: 422, code: "INVALID_EVENT", title: "Invalid event: \(e.field): \(e.message)")
-        p.extra = [("index", e.index.map { .number(JSONNumber($0)) } ?? .null),
-                   ("seq", e.seq.map { .number(JSONNumber($0)) } ?? .null), ("field", .string(e.field))]
-        return p
-    }
-
-    var json: [UInt8] {
-        let members: [(key: String, value: JSONValue)] = [
-            ("type", .string("urn:kofu:problem:" + code.lowercased().replacingOccurrences(of: "_", with: "-"))),
-            ("title", .string(title)), ("status", .number(JSONNumber(status))), ("code", .string(code)),
-            ("kioskMessage", .string(Problem.kioskMessage)), ("requestId", .string(UUID().uuidString.lowercased())),
-        ] + extra.map { (key: $0.0, value: $0.1) }
-        return serialize(.object(JSONObject(members)!))
     }
 }

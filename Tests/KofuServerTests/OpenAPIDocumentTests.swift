@@ -75,7 +75,7 @@ import Testing
             "REQUEST_REPLAYED", "OUTCOME_CONFLICT", "ISSUANCE_NOT_FOUND", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE",
             "OPTION_NOT_ALLOWED", "SEAL_NOT_REGISTERED", "GAIJI_UNRENDERABLE", "OUTSIDE_SERVICE_HOURS",
             "SERVICE_SUSPENDED", "SEQUENCE_GAP", "INVALID_EVENT",
-        ] {
+        ] + ProblemCatalogue.entries.keys.sorted() {
             #expect(codes.contains(code), "\(code) is missing")
         }
         #expect(Set(codes).count == codes.count)
