@@ -144,47 +144,90 @@ public final class IssuanceService: Sendable {
         let issuance: IssuancePayload?
     }
 
+    /// What the pool job decided, on one snapshot.
+    enum Step: Sendable {
+        case produced(Authenticated, InFlightRequests.Waiter, Produced)
+        case failedOwner(String, InFlightRequests.Waiter, IssuanceError)
+        case recorded(Authenticated, StoredAnswer)
+        case wait(InFlightRequests.Waiter)
+    }
+
     private func handle(endpoint: String, body: [UInt8]) async -> Result<Answer, IssuanceError> {
         let received = clock()
-        let authenticated: Authenticated
+        let step: Step
         do {
-            authenticated = try await runner.run { [self] () throws(IssuanceError) -> Authenticated in
-                try authenticate(endpoint: endpoint, body: body, received: received)
+            step = try await runner.run { [self] () throws(IssuanceError) -> Step in
+                try decide(endpoint: endpoint, body: body, received: received)
             }
         } catch {
             return .failure(error)
         }
-        let key = InFlightRequests.Key(endpoint: endpoint, payloadSHA256: authenticated.payloadSHA256,
-                                       certSHA256: authenticated.certSHA256)
-        // Replay rules: a recorded answer, or one being produced, decides before anything else.
-        let claim: InFlightRequests.Claim
-        do {
-            claim = try inFlight.claim(authenticated.requestId, key: key) { () throws(IssuanceError) -> StoredAnswer? in
-                do {
-                    return try state.answer(requestId: authenticated.requestId)
-                } catch {
-                    throw IssuanceError(.internalError, requestId: authenticated.requestId, "idempotency store: \(error)")
-                }
+        switch step {
+        case .recorded(let a, let stored):
+            let key = InFlightRequests.Key(endpoint: endpoint, payloadSHA256: a.payloadSHA256, certSHA256: a.certSHA256)
+            guard InFlightRequests.Key(endpoint: stored.endpoint, payloadSHA256: stored.payloadSHA256,
+                                       certSHA256: stored.certSHA256) == key else {
+                return .failure(IssuanceError(.requestReplayed, requestId: a.requestId, "requestId reused"))
             }
-        } catch {
-            return .failure(error)
-        }
-        switch claim {
-        case .recorded(let stored):
-            guard stored.endpoint == endpoint, stored.payloadSHA256 == authenticated.payloadSHA256,
-                  stored.certSHA256 == authenticated.certSHA256 else {
-                return .failure(IssuanceError(.requestReplayed, requestId: authenticated.requestId, "requestId reused"))
-            }
-            return replay(stored, requestId: authenticated.requestId)
-        case .conflict:
-            return .failure(IssuanceError(.requestReplayed, requestId: authenticated.requestId, "requestId in use by another request"))
+            return replay(stored, requestId: a.requestId)
         case .wait(let waiter):
             // The first request's answer, which is not a new issuance for this one.
             return await waiter.result().map { Answer(requestId: $0.requestId, status: $0.status, body: $0.body, newIssuance: nil) }
-        case .owner(let waiter):
-            let result = await produce(authenticated, endpoint: endpoint)
-            inFlight.finish(authenticated.requestId, waiter: waiter, result: result)
+        case .failedOwner(let requestId, let waiter, let error):
+            if error.code == .internalError || error.code == .gaijiUnrenderable {
+                events(OperatorEvent(level: error.code == .internalError ? .error : .warning, message: error.description,
+                                     requestId: requestId))
+            }
+            inFlight.finish(requestId, waiter: waiter, result: .failure(error))
+            return .failure(error)
+        case .produced(let a, let waiter, let produced):
+            let result = await commit(produced, a, endpoint: endpoint)
+            inFlight.finish(a.requestId, waiter: waiter, result: result)
             return result
+        }
+    }
+
+    /// Everything up to the rendered answer, on one pool thread and (from the card binding on)
+    /// one replica snapshot: the requester, freshness, the replay rules, then phase B.
+    private func decide(endpoint: String, body: [UInt8], received: Date) throws(IssuanceError) -> Step {
+        let a = try authenticate(endpoint: endpoint, body: body, received: received)
+        do {
+            return try replica.read { snapshot throws -> Step in
+                let requester = try Self.requester(on: snapshot, card: a.certSHA256, requestId: a.requestId)
+                guard abs(a.issuedAt.timeIntervalSince(received)) <= Double(settings.clockSkewSeconds) else {
+                    throw IssuanceError(.requestExpired, requestId: a.requestId, "issuedAt outside ±\(settings.clockSkewSeconds) s")
+                }
+                let key = InFlightRequests.Key(endpoint: endpoint, payloadSHA256: a.payloadSHA256, certSHA256: a.certSHA256)
+                let claim = try inFlight.claim(a.requestId, key: key) { () throws(IssuanceError) -> StoredAnswer? in
+                    do {
+                        return try state.answer(requestId: a.requestId)
+                    } catch {
+                        throw IssuanceError(.internalError, requestId: a.requestId, "idempotency store: \(error)")
+                    }
+                }
+                switch claim {
+                case .recorded(let stored): return .recorded(a, stored)
+                case .conflict: throw IssuanceError(.requestReplayed, requestId: a.requestId, "requestId in use by another request")
+                case .wait(let waiter): return .wait(waiter)
+                case .owner(let waiter):
+                    do {
+                        let produced = if let payload = a.issuance {
+                            try issue(payload, a, requester: requester, on: snapshot)
+                        } else {
+                            try eligibility(a, requester: requester, on: snapshot)
+                        }
+                        return .produced(a, waiter, produced)
+                    } catch let error as IssuanceError {
+                        return .failedOwner(a.requestId, waiter, error)
+                    } catch {
+                        return .failedOwner(a.requestId, waiter, IssuanceError(.internalError, requestId: a.requestId, "replica read: \(error)"))
+                    }
+                }
+            }
+        } catch let error as IssuanceError {
+            throw error
+        } catch {
+            throw IssuanceError(.internalError, requestId: a.requestId, "replica read: \(error)")
         }
     }
 
@@ -201,7 +244,7 @@ public final class IssuanceService: Sendable {
         return .success(Answer(requestId: requestId, status: stored.status, body: .json(body), newIssuance: nil))
     }
 
-    /// MALFORMED → SIGNATURE → MUNICIPALITY → path, validity, revocation → binding → freshness.
+    /// MALFORMED → SIGNATURE → MUNICIPALITY → path, validity, revocation (no resident data read yet).
     private func authenticate(endpoint: String, body: [UInt8], received: Date) throws(IssuanceError) -> Authenticated {
         let jws: CompactJWS
         do {
@@ -243,10 +286,6 @@ public final class IssuanceService: Sendable {
             throw IssuanceError(Self.code(error.code), requestId: id, error.message)
         }
         let certSHA256 = jws.certificate.sha256Hex
-        try requester(forCard: certSHA256, requestId: id)
-        guard abs(common.issuedAt.timeIntervalSince(received)) <= Double(settings.clockSkewSeconds) else {
-            throw IssuanceError(.requestExpired, requestId: id, "issuedAt outside ±\(settings.clockSkewSeconds) s")
-        }
         return Authenticated(requestId: id, received: received, payloadSHA256: SHA256.hash(jws.payload),
                              certSHA256: certSHA256, issuedAt: common.issuedAt, eligibility: eligibility, issuance: issuance)
     }
@@ -262,18 +301,6 @@ public final class IssuanceService: Sendable {
         }
     }
 
-    /// The requester on a snapshot of its own (phase A) — phase B looks again on its snapshot.
-    @discardableResult
-    private func requester(forCard certSHA256: String, requestId: String) throws(IssuanceError) -> Resident {
-        do {
-            return try replica.read { snapshot in try Self.requester(on: snapshot, card: certSHA256, requestId: requestId) }
-        } catch let error as IssuanceError {
-            throw error
-        } catch {
-            throw IssuanceError(.internalError, requestId: requestId, "replica read: \(error)")
-        }
-    }
-
     static func requester(on snapshot: ReplicaSnapshot, card certSHA256: String, requestId: String) throws -> Resident {
         guard let stored = try snapshot.resident(forCard: certSHA256) else {
             throw IssuanceError(.cardNotRegistered, requestId: requestId, "no binding for this certificate")
@@ -284,31 +311,8 @@ public final class IssuanceService: Sendable {
         return stored.record
     }
 
-    /// Phase B and C: decide and render on one snapshot, then make the answer durable.
-    private func produce(_ a: Authenticated, endpoint: String) async -> Result<Answer, IssuanceError> {
-        let produced: Produced
-        do {
-            produced = try await runner.run { [self] () throws(IssuanceError) -> Produced in
-                do {
-                    return try replica.read { snapshot throws -> Produced in
-                        if let payload = a.issuance {
-                            return try issue(payload, a, on: snapshot)
-                        }
-                        return try eligibility(a, on: snapshot)
-                    }
-                } catch let error as IssuanceError {
-                    throw error
-                } catch {
-                    throw IssuanceError(.internalError, requestId: a.requestId, "replica read: \(error)")
-                }
-            }
-        } catch {
-            if error.code == .internalError || error.code == .gaijiUnrenderable {
-                events(OperatorEvent(level: error.code == .internalError ? .error : .warning, message: error.description,
-                                     requestId: a.requestId))
-            }
-            return .failure(error)
-        }
+    /// Phase C: make the audit record and the answer durable, then answer.
+    private func commit(_ produced: Produced, _ a: Authenticated, endpoint: String) async -> Result<Answer, IssuanceError> {
         let bodyExpiry = Int64(a.issuedAt.timeIntervalSince1970) + Int64(settings.clockSkewSeconds) + 60
         let answer = StoredAnswer(
             requestId: a.requestId, endpoint: endpoint, payloadSHA256: a.payloadSHA256, certSHA256: a.certSHA256,
@@ -344,13 +348,11 @@ public final class IssuanceService: Sendable {
     }
 
     /// Checks that apply to every card request after the replay rules, in the error order.
-    private func gate(_ a: Authenticated, on snapshot: ReplicaSnapshot) throws -> Resident {
-        let requester = try Self.requester(on: snapshot, card: a.certSHA256, requestId: a.requestId)
+    private func gate(_ a: Authenticated) throws {
         if isSuspended { throw IssuanceError(.serviceSuspended, requestId: a.requestId, "issuance suspended") }
         guard Rules.isOpen(a.received, hours: settings.hours, closed: settings.closed) else {
             throw IssuanceError(.outsideServiceHours, requestId: a.requestId, "outside service hours")
         }
-        return requester
     }
 
     private func requesterChecks(_ requester: Resident, _ a: Authenticated, on snapshot: ReplicaSnapshot) throws {
@@ -363,8 +365,8 @@ public final class IssuanceService: Sendable {
         }
     }
 
-    private func eligibility(_ a: Authenticated, on snapshot: ReplicaSnapshot) throws -> Produced {
-        let requester = try gate(a, on: snapshot)
+    private func eligibility(_ a: Authenticated, requester: Resident, on snapshot: ReplicaSnapshot) throws -> Produced {
+        try gate(a)
         try requesterChecks(requester, a, on: snapshot)
         var members: [JSONValue] = []
         for member in try snapshot.currentMembers(household: requester.householdId) {
@@ -389,8 +391,8 @@ public final class IssuanceService: Sendable {
         return Produced(status: 200, body: body, issuanceId: nil, kind: nil, pageCount: 0, copies: 0, auditRecord: nil)
     }
 
-    private func issue(_ p: IssuancePayload, _ a: Authenticated, on snapshot: ReplicaSnapshot) throws -> Produced {
-        let requester = try gate(a, on: snapshot)
+    private func issue(_ p: IssuancePayload, _ a: Authenticated, requester: Resident, on snapshot: ReplicaSnapshot) throws -> Produced {
+        try gate(a)
         if let forbidden = p.options.forbidden.first {
             throw IssuanceError(.optionNotAllowed, requestId: a.requestId, "option \(forbidden)")
         }
@@ -401,14 +403,15 @@ public final class IssuanceService: Sendable {
         if p.kind == .inkan, p.scope != .self {
             throw IssuanceError(.selfOnly, requestId: a.requestId, "inkan with scope \(p.scope.rawValue)")
         }
-        let household = try snapshot.currentMembers(household: requester.householdId)
+        let memberCodes = try snapshot.currentMemberCodes(household: requester.householdId)
         let subjects: [Resident]
         switch p.scope {
         case .self:
             subjects = [requester]
         case .household:
-            subjects = household
+            subjects = try snapshot.currentMembers(household: requester.householdId)
         case .members:
+            let household = try snapshot.currentMembers(household: requester.householdId)
             let ids = household.map { Array(hasher.memberId($0.juminhyoCode).utf8) }
             var chosen = Set<Int>()
             for id in p.members ?? [] {
@@ -431,7 +434,7 @@ public final class IssuanceService: Sendable {
                 let content = JuminhyoContent(
                     facts: facts, householdAddress: requester.address, householdKatagaki: requester.katagaki,
                     householdHeadName: requester.householdHeadName, persons: try subjects.map(Self.person),
-                    coverage: Coverage.of(printed: subjects.count, householdSize: household.count),
+                    coverage: Coverage.of(printed: subjects.count, householdSize: memberCodes.count),
                     options: JuminhyoOptions(domicile: p.options.domicile, relationship: p.options.relationship,
                                              foreignResidentItems: p.options.foreignResidentItems))
                 rendered = try renderer.render(content)
@@ -453,7 +456,7 @@ public final class IssuanceService: Sendable {
         }
         // The last check, on the same snapshot: everyone printed is a current, unrestricted member
         // of the requester's household. A failure here is a bug: 500, never a certificate.
-        let current = Set(try snapshot.currentMembers(household: requester.householdId).map { Array($0.juminhyoCode.utf8) })
+        let current = Set(try snapshot.currentMemberCodes(household: requester.householdId).map { Array($0.utf8) })
         for subject in subjects {
             guard current.contains(Array(subject.juminhyoCode.utf8)),
                   Array(subject.householdId.utf8) == Array(requester.householdId.utf8),

@@ -285,15 +285,26 @@ public final class TestCard: @unchecked Sendable {
 
     /// A card saved with `certificatePEM()` and `privateKeyPEM()` (the demo folder's cards, for loadtest).
     public convenience init(certificatePEM: String, privateKeyPEM: String, serial: UInt64 = 0) throws {
-        let certBytes = Array(certificatePEM.utf8), keyBytes = Array(privateKeyPEM.utf8)
-        guard let certBIO = certBytes.withUnsafeBytes({ BIO_new_mem_buf($0.baseAddress, Int32($0.count)) }) else {
-            throw TestPKIError("BIO_new_mem_buf")
+        // The BIOs get copies of the bytes: a pointer into a Swift array must not outlive its closure.
+        func bio(_ text: String) throws -> OpaquePointer {
+            guard let b = BIO_new(BIO_s_mem()) else { throw TestPKIError("BIO_new") }
+            let bytes = Array(text.utf8)
+            let written = bytes.withUnsafeBytes { BIO_write(b, $0.baseAddress, Int32($0.count)) }
+            guard written == Int32(bytes.count) else {
+                BIO_free(b)
+                throw TestPKIError("BIO_write")
+            }
+            return b
         }
+        let certBIO = try bio(certificatePEM)
         defer { BIO_free(certBIO) }
         guard let x509 = PEM_read_bio_X509(certBIO, nil, nil, nil) else { throw TestPKIError("not a PEM certificate") }
-        guard let keyBIO = keyBytes.withUnsafeBytes({ BIO_new_mem_buf($0.baseAddress, Int32($0.count)) }) else {
+        let keyBIO: OpaquePointer
+        do {
+            keyBIO = try bio(privateKeyPEM)
+        } catch {
             X509_free(x509)
-            throw TestPKIError("BIO_new_mem_buf")
+            throw error
         }
         defer { BIO_free(keyBIO) }
         guard let pkey = PEM_read_bio_PrivateKey(keyBIO, nil, nil, nil) else {

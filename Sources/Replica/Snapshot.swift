@@ -40,6 +40,17 @@ public final class ReplicaSnapshot {
         return out
     }
 
+    /// The 住民票コード of the household's current members in household order, without decoding
+    /// their records (for the count behind the 認証文 and the final household check).
+    public func currentMemberCodes(household: String) throws -> [String] {
+        let s = try connection.cached("SELECT code FROM residents WHERE household = ? AND deleted = 0 ORDER BY household_order, code")
+            .bind([.text(household)])
+        defer { s.reset() }
+        var out: [String] = []
+        while try s.step() { out.append(s.text(0)) }
+        return out
+    }
+
     public func activeSeal(_ juminhyoCode: String) throws -> ActiveSeal? {
         let s = try connection.cached("SELECT registration, registered_on, png, width_mm, height_mm FROM seals WHERE code = ? AND active = 1")
             .bind([.text(juminhyoCode)])

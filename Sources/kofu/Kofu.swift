@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
 import Foundation
 
 @main
@@ -14,6 +17,9 @@ struct Kofu: ParsableCommand {
 
     /// ArgumentParser exits 64 on a usage error; operations.md wants 2 (and 1 for a refused input).
     static func main() {
+        // Line-buffered standard output, so that a caller reading a pipe or file (demo paths,
+        // loadtest reports) sees each line when it is printed.
+        setvbuf(stdout, nil, _IOLBF, 0)
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -27,3 +27,12 @@ import Testing
         #expect(pki.rootPEM().hasPrefix("-----BEGIN CERTIFICATE-----") && pki.intermediatePEM() != pki.rootPEM())
     }
 }
+
+@Test func aCardSurvivesItsPEMFiles() throws {
+    let pki = try TestPKI()
+    let card = try pki.issueCard()
+    let copy = try TestCard(certificatePEM: card.certificatePEM(), privateKeyPEM: card.privateKeyPEM())
+    #expect(copy.certificateDER == card.certificateDER)
+    let payload = Array(#"{"a":1}"#.utf8)
+    #expect(copy.sign(payload: payload) == card.sign(payload: payload))
+}
