@@ -1,4 +1,5 @@
 import Foundation
+import KofuDigest
 import KofuJSON
 
 /// A complete municipality on disk for `kofu demo`, the server tests and loadtest: a test PKI
@@ -198,6 +199,39 @@ public final class TestMunicipality: @unchecked Sendable {
     }
 
     public var eventCount: Int { events.count }
+
+    /// A reseed extract (sync-feed.md) of the municipality as the batch leaves it, without the
+    /// residents in `dropping` (and without the logically deleted ones, which an extract of current
+    /// residents never holds).
+    public func extract(asOfSeq: Int64, dropping: Set<String> = []) -> [UInt8] {
+        var deleted = dropping
+        for case .object(let o) in events {
+            if o["type"] == .string("resident.delete"), case .string(let code)? = o["juminhyoCode"] { deleted.insert(code) }
+        }
+        var lines: [[UInt8]] = [serialize(.object(JSONObject([
+            ("format", .string("kofu-extract/1")), ("municipality", .string(Self.code)),
+            ("asOfSeq", .number(JSONNumber(asOfSeq))), ("createdAt", .string(Self.rfc3339(Date()))),
+        ])!))]
+        var counts = ["resident": 0, "seal": 0, "card": 0, "restriction": 0]
+        let kinds = ["resident.upsert": ("resident", "resident"), "seal.register": ("seal", "seal"),
+                     "card.bind": ("card", "card"), "restriction.set": ("restriction", "restriction")]
+        for case .object(let o) in events {
+            guard case .string(let type)? = o["type"], let (kind, member) = kinds[type],
+                  case .object(let record)? = o[member], case .string(let code)? = record["juminhyoCode"],
+                  !deleted.contains(code) else { continue }
+            counts[kind, default: 0] += 1
+            lines.append(serialize(.object(JSONObject([(key: "type", value: .string(kind))] + record.members)!)))
+        }
+        var body: [UInt8] = []
+        for line in lines { body += line + [0x0A] }
+        let trailer = serialize(.object(JSONObject([
+            ("type", .string("end")),
+            ("counts", .object(JSONObject(["resident", "seal", "card", "restriction"].map {
+                (key: $0, value: JSONValue.number(JSONNumber(counts[$0] ?? 0))) })!)),
+            ("sha256", .string(SHA256.hex(SHA256.hash(body)))),
+        ])!))
+        return body + trailer + [0x0A]
+    }
 
     /// A payload with the common fields, then `fields`.
     public static func payload(requestId: String = UUID().uuidString.lowercased(), issuedAt: Date = Date(),

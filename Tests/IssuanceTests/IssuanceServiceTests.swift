@@ -266,3 +266,30 @@ extension Result where Success == Answer, Failure == IssuanceError {
         #expect(!log.contains(Demo.address) && !log.contains("架空市"))
     }
 }
+
+@Suite struct RestartTests {
+    @Test func anAnsweredRequestIsReplayedAfterARestart() async throws {
+        let f = try Fixture()
+        let payload = TestMunicipality.payload([("kind", .string("juminhyo")), ("scope", .string("household")),
+                                                ("copies", .number(JSONNumber(1)))])
+        let jws = f.card("10000000001").sign(payload: payload)
+        let first = await f.service.issue(jws)
+        let pdf = try #require(first.pdf)
+        // A new process: every store opened again from its files.
+        guard case .sqlite(let path) = f.config.replica else { return }
+        let replica = try SQLiteReplica(folder: path)
+        let trust = try TrustStore(anchorFiles: f.config.trust.anchors, intermediateFiles: f.config.trust.intermediates,
+                                   crlDirectory: f.config.trust.crlDir, policyOID: f.config.trust.policyOID)
+        let restarted = IssuanceService(settings: IssuanceSettings(f.config), replica: replica,
+                                        state: try IssuanceStateStore(folder: path), audit: try AuditLog(folder: f.config.audit.path),
+                                        trust: trust, renderer: Fixture.renderer,
+                                        hasher: try KeyedHasher.loadOrCreate(folder: f.config.audit.path), runner: DispatchRunner())
+        let again = await restarted.issue(jws)
+        #expect(again.issuanceId == first.issuanceId)
+        #expect(again.pdf == pdf)
+        if case .success(let a) = again { #expect(a.newIssuance == nil) }
+        // The memberIds are those of before the restart.
+        #expect(try KeyedHasher.loadOrCreate(folder: f.config.audit.path).memberId("10000000001") == f.member("10000000001"))
+        #expect(AuditLog.verify(folder: f.config.audit.path) == AuditLog.Verification(records: 1, fault: nil))
+    }
+}

@@ -121,3 +121,40 @@ import Testing
         }
     }
 }
+
+@Suite(.serialized) struct ReseedWhileServingTests {
+    @Test func aRunningServerSeesTheReseedAndForgetsTheRemoved() async throws {
+        let h = try await Harness()
+        defer { Task { await h.stop() } }
+        let before = try await h.center("POST", "/v1/eligibility", h.eligibility("10000000001"))
+        #expect(before.status == 200)
+        let spouse = h.eligibility("10000000002")
+        #expect(try await h.center("POST", "/v1/eligibility", spouse).status == 200)
+        // Server renewal: a full extract without the spouse, loaded by another process.
+        let path = h.municipality.folder + "/extract.jsonl"
+        try Data(h.municipality.extract(asOfSeq: 1000, dropping: ["10000000002"])).write(to: URL(fileURLWithPath: path))
+        let kofu = Harness.root + "/.build/debug/kofu"
+        let r = try Tools.run(kofu, ["reseed", "--config", h.municipality.configPath, "--extract", path])
+        #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
+        // Every request after reseed exited sees the new replica: the removed card is not registered,
+        // the memberIds are unchanged, the feed continues at asOfSeq + 1.
+        try await h.center("POST", "/v1/eligibility", h.eligibility("10000000002")).expectProblem(401, "CARD_NOT_REGISTERED")
+        let after = try await h.center("POST", "/v1/eligibility", h.eligibility("10000000001"))
+        #expect(after.status == 200)
+        func ids(_ r: HTTPResponse) -> [String] {
+            guard case .object(let o)? = r.json, case .array(let c)? = o["certificates"], case .object(let j) = c[0],
+                  case .array(let m)? = j["members"] else { return [] }
+            return m.compactMap { if case .object(let mo) = $0, case .string(let id)? = mo["memberId"] { id } else { nil } }
+        }
+        #expect(ids(after).count == 4 && Set(ids(after)).isSubset(of: Set(ids(before))))
+        let status = try await h.sync("GET", "/v1/sync/status")
+        guard case .object(let s)? = status.json else { return }
+        #expect(s["lastSeq"] == .number(JSONNumber(1000)) && s["logicallyDeleted"] == .number(JSONNumber(0)))
+        #expect(s["reseededAt"] != .null)
+        try await h.sync("POST", "/v1/sync/batches", h.municipality.batch(firstSeq: 2000)).expectProblem(409, "SEQUENCE_GAP")
+        // The old store files are gone.
+        guard case .sqlite(let folder) = h.config.replica else { return }
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasPrefix("replica-") }
+        #expect(files.filter { $0.hasSuffix(".sqlite") }.count == 1, "\(files)")
+    }
+}
