@@ -65,7 +65,8 @@ struct DemoRun {
     /// with the names of their household, so that loadtest can check whom each PDF names.
     /// The demo's residents are fictional; a real installation has no such file.
     static func writeLoadtestCards(_ m: TestMunicipality, to path: String) throws {
-        let eligible = ["10000000001", "10000000002", "10000000003", "10000000005", "20000000001", "50000000001"]
+        // Households without restricted members, so that scope household is answered 201 as well.
+        let eligible = ["10000000001", "10000000002", "10000000003", "10000000005", "50000000001"]
         let cards: [JSONValue] = eligible.map { code in
             let r = m.resident(code)
             let household = m.residents.filter { $0.household == r.household && $0.code != "20000000003" }
