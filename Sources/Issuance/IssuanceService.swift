@@ -331,7 +331,7 @@ public final class IssuanceService: Sendable {
                                  requestId: a.requestId))
             return .success(Answer(requestId: a.requestId, status: produced.status,
                                    body: .pdf(produced.body, issuanceId: id, pageCount: produced.pageCount,
-                                              copies: produced.copies, sha256: SHA256.hex(SHA256.hash(produced.body))),
+                                              copies: produced.copies, sha256: produced.sha256),
                                    newIssuance: produced.kind))
         }
         return .success(Answer(requestId: a.requestId, status: produced.status, body: .json(produced.body), newIssuance: nil))
@@ -345,6 +345,8 @@ public final class IssuanceService: Sendable {
         let pageCount: Int
         let copies: Int
         let auditRecord: JSONObject?
+        /// Lowercase hex SHA-256 of a certificate's bytes (computed once: audit record and header).
+        let sha256: String
     }
 
     /// Checks that apply to every card request after the replay rules, in the error order.
@@ -388,7 +390,7 @@ public final class IssuanceService: Sendable {
                 .object(JSONObject(inkan)!),
             ])),
         ])!))
-        return Produced(status: 200, body: body, issuanceId: nil, kind: nil, pageCount: 0, copies: 0, auditRecord: nil)
+        return Produced(status: 200, body: body, issuanceId: nil, kind: nil, pageCount: 0, copies: 0, auditRecord: nil, sha256: "")
     }
 
     private func issue(_ p: IssuancePayload, _ a: Authenticated, requester: Resident, on snapshot: ReplicaSnapshot) throws -> Produced {
@@ -465,6 +467,7 @@ public final class IssuanceService: Sendable {
                                     "final household check failed for \(hasher.reference(subject.juminhyoCode))")
             }
         }
+        let sha256 = SHA256.hex(SHA256.hash(rendered.pdf))
         let record = JSONObject([
             ("type", .string("issuance")),
             ("issuanceId", .string(issuanceId)),
@@ -482,10 +485,10 @@ public final class IssuanceService: Sendable {
             ("copies", .number(JSONNumber(p.copies))),
             ("requester", .string(hasher.reference(requester.juminhyoCode))),
             ("subjects", .array(subjects.map { .string(hasher.reference($0.juminhyoCode)) })),
-            ("pdfSha256", .string(SHA256.hex(SHA256.hash(rendered.pdf)))),
+            ("pdfSha256", .string(sha256)),
         ])!
         return Produced(status: 201, body: rendered.pdf, issuanceId: issuanceId, kind: p.kind, pageCount: rendered.pageCount,
-                        copies: p.copies, auditRecord: record)
+                        copies: p.copies, auditRecord: record, sha256: sha256)
     }
 
     static func holder(of codePoints: [Unicode.Scalar], among residents: [Resident]) -> Resident? {

@@ -56,6 +56,10 @@ public final class IssuanceStateStore: @unchecked Sendable {
     public static let fileName = "issuance-state.sqlite"
     private let connection: SQLiteConnection
     private let lock = NSLock()
+    /// Lookups use a connection of their own, so that they never wait for a commit's fsync (WAL:
+    /// readers and the writer do not block each other).
+    private let reader: SQLiteConnection
+    private let readerLock = NSLock()
 
     public init(folder: String) throws(StoreError) {
         do {
@@ -75,15 +79,17 @@ public final class IssuanceStateStore: @unchecked Sendable {
             CREATE TABLE IF NOT EXISTS issuances (id TEXT PRIMARY KEY, kind TEXT NOT NULL, created_at INTEGER NOT NULL,
                 outcome TEXT, recorded_at TEXT);
             """)
+        reader = try SQLiteConnection(path: folder + "/" + Self.fileName, readOnly: true)
     }
 
     public func answer(requestId: String) throws(StoreError) -> StoredAnswer? {
-        lock.lock()
-        defer { lock.unlock() }
-        let s = try connection.prepare("""
+        readerLock.lock()
+        defer { readerLock.unlock() }
+        let s = try reader.cached("""
             SELECT endpoint, payload_sha256, cert_sha256, status, issuance_id, kind, page_count, copies, body,
                 body_expires_at, expires_at FROM answers WHERE request_id = ?
             """).bind([.text(requestId)])
+        defer { s.reset() }
         guard try s.step() else { return nil }
         return StoredAnswer(requestId: requestId, endpoint: s.text(0), payloadSHA256: s.blob(1), certSHA256: s.text(2),
                             status: Int(s.int(3)), issuanceId: s.isNull(4) ? nil : s.text(4), kind: s.isNull(5) ? nil : s.text(5),
@@ -98,10 +104,10 @@ public final class IssuanceStateStore: @unchecked Sendable {
         defer { lock.unlock() }
         do {
             try connection.transaction {
-                let insert = try connection.prepare("""
+                let insert = try connection.cached("""
                     INSERT OR IGNORE INTO answers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
-                let issuance = try connection.prepare("INSERT OR IGNORE INTO issuances VALUES (?, ?, ?, NULL, NULL)")
+                let issuance = try connection.cached("INSERT OR IGNORE INTO issuances VALUES (?, ?, ?, NULL, NULL)")
                 for a in answers {
                     try insert.run([
                         .text(a.requestId), .text(a.endpoint), .blob(a.payloadSHA256), .text(a.certSHA256), .int(Int64(a.status)),

@@ -8,7 +8,7 @@ import Typesetting
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks (one thread).",
-        subcommands: [BenchRender.self, BenchGenerate.self, BenchSync.self, BenchLookup.self])
+        subcommands: [BenchRender.self, BenchGenerate.self, BenchSync.self, BenchLookup.self, BenchPipeline.self])
 }
 
 struct BenchRender: ParsableCommand {
