@@ -92,7 +92,7 @@ public final class KofuServer: Sendable {
         let eventLogger = logger
         service = IssuanceService(
             settings: IssuanceSettings(config), replica: replica, state: state, audit: audit, trust: trust,
-            renderer: renderer, hasher: hasher, runner: PoolRunner(pool: pool),
+            renderer: renderer, hasher: hasher, runner: PoolRunner(pool: pool, limit: threads * 4),
             events: { event in
                 var metadata: Logger.Metadata = [:]
                 if let id = event.requestId { metadata["requestId"] = .string(id) }
@@ -254,10 +254,21 @@ struct Housekeeping: Service {
 }
 
 /// Runs the issuance layer's blocking work on the server's thread pool, off the event loops.
+/// At most `limit` jobs are handed to the pool at a time; later callers wait (asynchronously,
+/// holding no thread) in arrival order, which pushes back on their connections instead of
+/// growing the pool's queue without bound.
 struct PoolRunner: WorkRunner {
     let pool: NIOThreadPool
+    let limiter: WorkLimiter
+
+    init(pool: NIOThreadPool, limit: Int) {
+        self.pool = pool
+        limiter = WorkLimiter(limit: limit)
+    }
 
     func run<T: Sendable>(_ body: @escaping @Sendable () throws(IssuanceError) -> T) async throws(IssuanceError) -> T {
+        await limiter.acquire()
+        defer { limiter.release() }
         do {
             return try await pool.runIfActive { () throws -> T in try body() }
         } catch let error as IssuanceError {
@@ -265,5 +276,40 @@ struct PoolRunner: WorkRunner {
         } catch {
             throw IssuanceError(.internalError, "work pool: \(error)")
         }
+    }
+}
+
+/// A counting semaphore for async callers (FIFO).
+final class WorkLimiter: @unchecked Sendable {
+    private let lock = NSLock()
+    private let limit: Int
+    private var active = 0
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(limit: Int) { self.limit = max(1, limit) }
+
+    func acquire() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let admitted: Bool = lock.withLock {
+                if active < limit {
+                    active += 1
+                    return true
+                }
+                waiting.append(c)
+                return false
+            }
+            if admitted { c.resume() }
+        }
+    }
+
+    func release() {
+        let next: CheckedContinuation<Void, Never>? = lock.withLock {
+            if waiting.isEmpty {
+                active -= 1
+                return nil
+            }
+            return waiting.removeFirst()  // the slot passes to the next caller
+        }
+        next?.resume()
     }
 }
