@@ -113,8 +113,13 @@ public final class SQLiteReplica: @unchecked Sendable {
     static let switchLockName = "switch.lock"
     static let reseedLockName = "reseed.lock"
 
+    /// The store `current` points to: one readlink(2), on every read (FileManager's version cost
+    /// several microseconds of Foundation per household lookup).
     static func currentFile(_ folder: String) throws -> String {
-        let target = try FileManager.default.destinationOfSymbolicLink(atPath: folder + "/current")
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink(folder + "/current", &buffer, buffer.count - 1)
+        guard n > 0 else { throw StoreError(message: "\(folder)/current: no replica (errno \(errno))") }
+        let target = String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
         return target.hasPrefix("/") ? target : folder + "/" + target
     }
 

@@ -79,11 +79,15 @@ extension SQLiteReplica {
     /// as soon as this is noticed, never reused.
     public func read<T>(_ body: (ReplicaSnapshot) throws -> T) throws -> T {
         let connection = try readConnection()
-        try connection.execute("BEGIN")
+        try connection.cached("BEGIN").run()
         var ok = false
         defer {
             connection.resetCached()
-            try? connection.execute("COMMIT")
+            do {
+                try connection.cached("COMMIT").run()
+            } catch {
+                ok = false  // not returned to the pool in an unknown state
+            }
             if ok { recycle(connection) }
         }
         // The snapshot starts at the first read, not at BEGIN: read once now.
