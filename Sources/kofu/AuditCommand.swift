@@ -23,12 +23,7 @@ struct AuditVerify: ParsableCommand {
     var config: String
 
     func run() throws {
-        let settings: KofuConfig
-        do {
-            settings = try KofuConfig.load(path: config)
-        } catch {
-            Self.fail("\(config): \(error)")
-        }
+        let settings = Self.loadConfiguration(config)
         let result = AuditLog.verify(folder: settings.audit.path)
         if let fault = result.fault { Self.fail("audit log: \(fault)") }
         print("audit log intact: \(result.records) records")

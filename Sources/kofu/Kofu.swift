@@ -3,6 +3,7 @@ import ArgumentParser
 @preconcurrency import Glibc
 #endif
 import Foundation
+import KofuConfiguration
 
 @main
 struct Kofu: ParsableCommand {
@@ -36,6 +37,15 @@ struct Kofu: ParsableCommand {
 }
 
 extension ParsableCommand {
+    /// The configuration named by `--config`, or exit 1 naming the file and the fault.
+    static func loadConfiguration(_ path: String) -> KofuConfig {
+        do {
+            return try KofuConfig.load(path: path)
+        } catch {
+            fail("\(path): \(error)")
+        }
+    }
+
     static func fail(_ message: String) -> Never {
         var stderr = StandardError()
         print("kofu: \(message)", to: &stderr)

@@ -25,8 +25,7 @@ struct Reseed: ParsableCommand {
     var dryRun = false
 
     func run() throws {
-        let settings: KofuConfig
-        do { settings = try KofuConfig.load(path: config) } catch { Self.fail("\(config): \(error)") }
+        let settings = Self.loadConfiguration(config)
         guard case .sqlite(let folder) = settings.replica else {
             Self.fail("replica.url: the PostgreSQL replica is not available yet; use replica.path")
         }

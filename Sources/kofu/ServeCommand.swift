@@ -25,12 +25,7 @@ struct Serve: ParsableCommand {
     var templates: String?
 
     func run() throws {
-        let settings: KofuConfig
-        do {
-            settings = try KofuConfig.load(path: config)
-        } catch {
-            Self.fail("\(config): \(error)")
-        }
+        let settings = Self.loadConfiguration(config)
         guard let templatesDirectory = locateTemplates(templates) else {
             Self.fail("cannot find Templates/ (juminhyo.json); pass --templates")
         }

@@ -31,12 +31,7 @@ struct SyncApply: ParsableCommand {
     static let maxBytes = 64 * 1024 * 1024
 
     func run() throws {
-        let settings: KofuConfig
-        do {
-            settings = try KofuConfig.load(path: config)
-        } catch {
-            Self.fail("\(config): \(error)")
-        }
+        let settings = Self.loadConfiguration(config)
         guard case .sqlite(let folder) = settings.replica else {
             Self.fail("replica.url: the PostgreSQL replica is not available yet; use replica.path")
         }
