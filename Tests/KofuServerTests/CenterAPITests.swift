@@ -118,6 +118,10 @@ import Testing
         // WRONG_MUNICIPALITY (a valid code that is not ours); it comes before the path checks.
         try await h.center("POST", "/v1/eligibility", card.sign(payload: TestMunicipality.payload(municipality: "272078")))
             .expectProblem(400, "WRONG_MUNICIPALITY")
+        try await h.center("POST", "/v1/eligibility", card.sign(payload: TestMunicipality.payload(municipality: "999990")))
+            .expectProblem(400, "WRONG_MUNICIPALITY")  // a bad check digit: served nowhere
+        try await h.center("POST", "/v1/eligibility", card.sign(payload: TestMunicipality.payload(municipality: "99999")))
+            .expectProblem(400, "MALFORMED_REQUEST")
         let expired = try pki.issueCard(TestPKI.CardOptions(notBefore: -86_400 * 400, notAfter: -86_400))
         try await h.center("POST", "/v1/eligibility", expired.sign(payload: TestMunicipality.payload(municipality: "272078")))
             .expectProblem(400, "WRONG_MUNICIPALITY")
