@@ -140,7 +140,7 @@ public final class IssuanceService: Sendable {
         let payloadSHA256: [UInt8]
         let certSHA256: String
         let issuedAt: Date
-        let eligibility: EligibilityPayload?
+        /// The issuance fields; nil for an eligibility request.
         let issuance: IssuancePayload?
     }
 
@@ -252,20 +252,17 @@ public final class IssuanceService: Sendable {
         } catch {
             throw IssuanceError(.malformedRequest, "JWS: \(error.message)")
         }
-        let object: JSONObject
-        let eligibility: EligibilityPayload?
+        // The JWS layer already parsed the payload as a strict I-JSON object.
+        let object = jws.payloadObject
+        let requestId = PayloadDecoder.requestId(in: object)
         let issuance: IssuancePayload?
-        var requestId: String?
         let common: CommonFields
         do {
-            object = try PayloadDecoder.object(jws.payload)
-            requestId = PayloadDecoder.requestId(in: object)
             if endpoint == "eligibility" {
-                let p = try PayloadDecoder.eligibility(object)
-                (eligibility, issuance, common) = (p, nil, p.common)
+                (issuance, common) = (nil, try PayloadDecoder.eligibility(object).common)
             } else {
                 let p = try PayloadDecoder.issuance(object)
-                (eligibility, issuance, common) = (nil, p, p.common)
+                (issuance, common) = (p, p.common)
             }
         } catch {
             throw IssuanceError(.malformedRequest, requestId: requestId,
@@ -287,7 +284,7 @@ public final class IssuanceService: Sendable {
         }
         let certSHA256 = jws.certificate.sha256Hex
         return Authenticated(requestId: id, received: received, payloadSHA256: SHA256.hash(jws.payload),
-                             certSHA256: certSHA256, issuedAt: common.issuedAt, eligibility: eligibility, issuance: issuance)
+                             certSHA256: certSHA256, issuedAt: common.issuedAt, issuance: issuance)
     }
 
     static func code(_ code: CardAuthError.Code) -> IssuanceError.Code {
