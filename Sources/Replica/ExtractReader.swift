@@ -205,7 +205,7 @@ enum Decoded: @unchecked Sendable {
             switch type {
             case "resident":
                 let r = try Extract.decode(Resident.self, o, line: n, dropping: "type")
-                return .record(.resident(r), json: r.json)
+                return .record(.resident(r), json: r.stored)
             case "seal": return .record(.seal(try Extract.decode(Seal.self, o, line: n, dropping: "type")), json: nil)
             case "card": return .record(.card(try Extract.decode(CardBinding.self, o, line: n, dropping: "type")), json: nil)
             case "restriction": return .record(.restriction(try Extract.decode(Restriction.self, o, line: n, dropping: "type")), json: nil)

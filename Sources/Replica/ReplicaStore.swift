@@ -157,6 +157,25 @@ public final class SQLiteReplica: @unchecked Sendable {
         try c.execute(tablesSQL)
         try c.execute(indexesSQL)
         try c.execute("INSERT OR IGNORE INTO meta VALUES ('last_seq', '0');")
+        try checkRecordFormat(c)
+    }
+
+    /// Resident records are kept in `Resident.stored`'s binary form (format 2). A store written by
+    /// an older kofu (JSON records, no `record_format` row) is refused with what to do, rather than
+    /// failing at the first household read; an empty one is simply marked.
+    static func checkRecordFormat(_ c: SQLiteConnection) throws(StoreError) {
+        let expected = String(Resident.storedFormat)
+        let format = try c.cached("SELECT value FROM meta WHERE key = 'record_format'")
+        let found = try format.step() ? format.text(0) : nil
+        format.reset()
+        if found == expected { return }
+        let any = try c.cached("SELECT 1 FROM residents LIMIT 1")
+        let empty = try !any.step()
+        any.reset()
+        guard found == nil, empty else {
+            throw StoreError(message: "\(c.path): resident records of format \(found ?? "1") (this kofu reads format \(expected)): reseed the replica from a full extract")
+        }
+        try c.cached("INSERT INTO meta VALUES ('record_format', ?)").run([.text(expected)])
     }
 
     static let tablesSQL = """
@@ -296,7 +315,7 @@ public final class SQLiteReplica: @unchecked Sendable {
                 INSERT INTO residents (code, household, household_order, version, deleted, record) VALUES (?, ?, ?, ?, 0, ?)
                 ON CONFLICT(code) DO UPDATE SET household = excluded.household, household_order = excluded.household_order,
                 version = excluded.version, deleted = 0, record = excluded.record
-                """).run([.text(r.juminhyoCode), .text(r.householdId), .int(r.householdOrder), .int(r.version), .blob(r.json)])
+                """).run([.text(r.juminhyoCode), .text(r.householdId), .int(r.householdOrder), .int(r.version), .blob(r.stored)])
         case .residentDelete:
             try writer.cached("UPDATE residents SET deleted = 1 WHERE code = ?").run([.text(code)])
         case .sealRegister(let s):

@@ -190,6 +190,7 @@ final class StoreBuilder {
                 """)
             try c.execute(SQLiteReplica.tablesSQL)
             try c.execute("INSERT OR IGNORE INTO meta VALUES ('last_seq', '0');")
+            try SQLiteReplica.checkRecordFormat(c)
             try c.execute("BEGIN")
         } catch {
             connection = nil
@@ -204,7 +205,7 @@ final class StoreBuilder {
         // Cached statements belong to the connection, so dropping it closes the file.
         switch record {
         case .resident(let x):
-            try c.cached("INSERT INTO residents VALUES (?, ?, ?, ?, 0, ?)").run([.text(x.juminhyoCode), .text(x.householdId), .int(x.householdOrder), .int(x.version), .blob(json ?? x.json)])
+            try c.cached("INSERT INTO residents VALUES (?, ?, ?, ?, 0, ?)").run([.text(x.juminhyoCode), .text(x.householdId), .int(x.householdOrder), .int(x.version), .blob(json ?? x.stored)])
         case .seal(let x):
             try c.cached("INSERT INTO seals VALUES (?, 1, ?, ?, ?, ?, ?)").run([.text(x.juminhyoCode), .text(x.registrationNumber), .text(x.registeredOn), .blob(x.impression.png),
                           .text(String(x.impression.widthMm)), .text(String(x.impression.heightMm))])
