@@ -180,13 +180,13 @@ public final class SQLiteReplica: @unchecked Sendable {
 
     static let tablesSQL = """
         CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-        CREATE TABLE IF NOT EXISTS residents (code TEXT PRIMARY KEY, household TEXT NOT NULL, household_order INTEGER NOT NULL,
+        CREATE TABLE IF NOT EXISTS residents (code INTEGER PRIMARY KEY, household TEXT NOT NULL, household_order INTEGER NOT NULL,
             version INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0, record BLOB NOT NULL);
-        CREATE TABLE IF NOT EXISTS seals (code TEXT PRIMARY KEY REFERENCES residents(code), active INTEGER NOT NULL,
+        CREATE TABLE IF NOT EXISTS seals (code INTEGER PRIMARY KEY REFERENCES residents(code), active INTEGER NOT NULL,
             registration TEXT NOT NULL, registered_on TEXT NOT NULL, png BLOB NOT NULL, width_mm REAL NOT NULL, height_mm REAL NOT NULL);
-        CREATE TABLE IF NOT EXISTS cards (cert_sha256 TEXT PRIMARY KEY, code TEXT NOT NULL REFERENCES residents(code));
-        CREATE TABLE IF NOT EXISTS restrictions (code TEXT NOT NULL REFERENCES residents(code), kind TEXT NOT NULL,
-            PRIMARY KEY (code, kind));
+        CREATE TABLE IF NOT EXISTS cards (cert_sha256 TEXT PRIMARY KEY, code INTEGER NOT NULL REFERENCES residents(code)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS restrictions (code INTEGER NOT NULL REFERENCES residents(code), kind TEXT NOT NULL,
+            PRIMARY KEY (code, kind)) WITHOUT ROWID;
         """
     /// Secondary indexes; a reseed builds them after loading, which is faster than keeping them
     /// up to date row by row.
@@ -287,17 +287,18 @@ public final class SQLiteReplica: @unchecked Sendable {
         }
     }
 
-    private func residentExists(_ code: String) throws -> Bool {
-        try writer.cached("SELECT 1 FROM residents WHERE code = ?").bind([.text(code)]).step()
+    private func residentExists(_ key: Int64) throws -> Bool {
+        try writer.cached("SELECT 1 FROM residents WHERE code = ?").bind([.int(key)]).step()
     }
 
     private func applyOne(_ event: FeedEvent, index: Int) throws {
         func invalid(_ field: String, _ message: String) -> ApplyError {
             .invalid(InvalidEvent(index: index, seq: event.seq, field: field, message: message))
         }
-        let code = event.change.juminhyoCode
+        // Validated as 11 digits when the batch was decoded; the guard keeps a bad key out anyway.
+        guard let key = StoreKey.of(event.change.juminhyoCode) else { throw invalid("juminhyoCode", "must be 11 digits") }
         if case .residentUpsert = event.change {} else {
-            guard try residentExists(code) else {
+            guard try residentExists(key) else {
                 let field = switch event.change {
                 case .sealRegister: "seal.juminhyoCode"
                 case .cardBind, .cardUnbind: "card.juminhyoCode"
@@ -309,39 +310,39 @@ public final class SQLiteReplica: @unchecked Sendable {
         }
         switch event.change {
         case .residentUpsert(let r):
-            let current = try writer.cached("SELECT version FROM residents WHERE code = ?").bind([.text(r.juminhyoCode)])
+            let current = try writer.cached("SELECT version FROM residents WHERE code = ?").bind([.int(key)])
             if try current.step(), current.int(0) > r.version { return }  // stale: counted, changes nothing
             try writer.cached("""
                 INSERT INTO residents (code, household, household_order, version, deleted, record) VALUES (?, ?, ?, ?, 0, ?)
                 ON CONFLICT(code) DO UPDATE SET household = excluded.household, household_order = excluded.household_order,
                 version = excluded.version, deleted = 0, record = excluded.record
-                """).run([.text(r.juminhyoCode), .text(r.householdId), .int(r.householdOrder), .int(r.version), .blob(r.stored)])
+                """).run([.int(key), .text(r.householdId), .int(r.householdOrder), .int(r.version), .blob(r.stored)])
         case .residentDelete:
-            try writer.cached("UPDATE residents SET deleted = 1 WHERE code = ?").run([.text(code)])
+            try writer.cached("UPDATE residents SET deleted = 1 WHERE code = ?").run([.int(key)])
         case .sealRegister(let s):
             try writer.cached("INSERT OR REPLACE INTO seals VALUES (?, 1, ?, ?, ?, ?, ?)").run([
-                .text(code), .text(s.registrationNumber), .text(s.registeredOn), .blob(s.impression.png),
+                .int(key), .text(s.registrationNumber), .text(s.registeredOn), .blob(s.impression.png),
                 .text(String(s.impression.widthMm)), .text(String(s.impression.heightMm)),
             ])
         case .sealAbolish:
-            try writer.cached("UPDATE seals SET active = 0 WHERE code = ?").run([.text(code)])
+            try writer.cached("UPDATE seals SET active = 0 WHERE code = ?").run([.int(key)])
         case .cardBind(let c):
             let owner = try writer.cached("SELECT code FROM cards WHERE cert_sha256 = ?").bind([.text(c.certSha256)])
             if try owner.step() {
-                guard owner.text(0) == code else { throw invalid("card.certSha256", "this certificate is bound to another resident") }
+                guard owner.int(0) == key else { throw invalid("card.certSha256", "this certificate is bound to another resident") }
                 return
             }
-            try writer.cached("INSERT INTO cards VALUES (?, ?)").run([.text(c.certSha256), .text(code)])
+            try writer.cached("INSERT INTO cards VALUES (?, ?)").run([.text(c.certSha256), .int(key)])
         case .cardUnbind(let c):
             let owner = try writer.cached("SELECT code FROM cards WHERE cert_sha256 = ?").bind([.text(c.certSha256)])
-            if try owner.step(), owner.text(0) != code {
+            if try owner.step(), owner.int(0) != key {
                 throw invalid("card.certSha256", "this certificate is bound to another resident")
             }
-            try writer.cached("DELETE FROM cards WHERE cert_sha256 = ? AND code = ?").run([.text(c.certSha256), .text(code)])
+            try writer.cached("DELETE FROM cards WHERE cert_sha256 = ? AND code = ?").run([.text(c.certSha256), .int(key)])
         case .restrictionSet(let r):
-            try writer.cached("INSERT OR IGNORE INTO restrictions VALUES (?, ?)").run([.text(code), .text(r.kind.rawValue)])
+            try writer.cached("INSERT OR IGNORE INTO restrictions VALUES (?, ?)").run([.int(key), .text(r.kind.rawValue)])
         case .restrictionClear(let r):
-            try writer.cached("DELETE FROM restrictions WHERE code = ? AND kind = ?").run([.text(code), .text(r.kind.rawValue)])
+            try writer.cached("DELETE FROM restrictions WHERE code = ? AND kind = ?").run([.int(key), .text(r.kind.rawValue)])
         }
     }
 

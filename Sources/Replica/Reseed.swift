@@ -205,12 +205,12 @@ final class StoreBuilder {
         // Cached statements belong to the connection, so dropping it closes the file.
         switch record {
         case .resident(let x):
-            try c.cached("INSERT INTO residents VALUES (?, ?, ?, ?, 0, ?)").run([.text(x.juminhyoCode), .text(x.householdId), .int(x.householdOrder), .int(x.version), .blob(json ?? x.stored)])
+            try c.cached("INSERT INTO residents VALUES (?, ?, ?, ?, 0, ?)").run([.int(try StoreKey.required(x.juminhyoCode)), .text(x.householdId), .int(x.householdOrder), .int(x.version), .blob(json ?? x.stored)])
         case .seal(let x):
-            try c.cached("INSERT INTO seals VALUES (?, 1, ?, ?, ?, ?, ?)").run([.text(x.juminhyoCode), .text(x.registrationNumber), .text(x.registeredOn), .blob(x.impression.png),
+            try c.cached("INSERT INTO seals VALUES (?, 1, ?, ?, ?, ?, ?)").run([.int(try StoreKey.required(x.juminhyoCode)), .text(x.registrationNumber), .text(x.registeredOn), .blob(x.impression.png),
                           .text(String(x.impression.widthMm)), .text(String(x.impression.heightMm))])
-        case .card(let x): try c.cached("INSERT INTO cards VALUES (?, ?)").run([.text(x.certSha256), .text(x.juminhyoCode)])
-        case .restriction(let x): try c.cached("INSERT INTO restrictions VALUES (?, ?)").run([.text(x.juminhyoCode), .text(x.kind.rawValue)])
+        case .card(let x): try c.cached("INSERT INTO cards VALUES (?, ?)").run([.text(x.certSha256), .int(try StoreKey.required(x.juminhyoCode))])
+        case .restriction(let x): try c.cached("INSERT INTO restrictions VALUES (?, ?)").run([.int(try StoreKey.required(x.juminhyoCode)), .text(x.kind.rawValue)])
         }
         inTransaction += 1
         if inTransaction >= 100_000 {

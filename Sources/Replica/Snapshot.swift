@@ -47,13 +47,13 @@ public final class ReplicaSnapshot {
             .bind([.text(household)])
         defer { s.reset() }
         var out: [String] = []
-        while try s.step() { out.append(s.text(0)) }
+        while try s.step() { out.append(StoreKey.code(s.int(0))) }
         return out
     }
 
     public func activeSeal(_ juminhyoCode: String) throws -> ActiveSeal? {
         let s = try connection.cached("SELECT registration, registered_on, png, width_mm, height_mm FROM seals WHERE code = ? AND active = 1")
-            .bind([.text(juminhyoCode)])
+            .bind([.int(StoreKey.of(juminhyoCode) ?? -1)])
         defer { s.reset() }
         guard try s.step() else { return nil }
         return ActiveSeal(registrationNumber: s.text(0), registeredOn: s.text(1), png: s.blob(2),
@@ -61,7 +61,7 @@ public final class ReplicaSnapshot {
     }
 
     public func restrictions(_ juminhyoCode: String) throws -> Set<Restriction.Kind> {
-        let s = try connection.cached("SELECT kind FROM restrictions WHERE code = ?").bind([.text(juminhyoCode)])
+        let s = try connection.cached("SELECT kind FROM restrictions WHERE code = ?").bind([.int(StoreKey.of(juminhyoCode) ?? -1)])
         defer { s.reset() }
         var out: Set<Restriction.Kind> = []
         while try s.step() { if let kind = Restriction.Kind(rawValue: s.text(0)) { out.insert(kind) } }

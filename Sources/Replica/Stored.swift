@@ -195,3 +195,40 @@ struct RecordReader {
 
     mutating func optionalString() throws(StoredRecordError) -> String? { try present() ? try string() : nil }
 }
+
+/// The store keys a resident by the integer value of the 住民票コード (11 ASCII digits, validated on
+/// input, so the mapping is one to one): the tables are then keyed directly by rowid, with no
+/// second index on a text key to look up and to update on every write.
+enum StoreKey {
+    /// The key of an 11-digit code; nil for anything else (which no stored row can match).
+    static func of(_ code: String) -> Int64? {
+        var v: Int64 = 0
+        var n = 0
+        for b in code.utf8 {
+            guard b >= 48, b <= 57 else { return nil }
+            v = v * 10 + Int64(b - 48)
+            n += 1
+            if n > 11 { return nil }
+        }
+        return n == 11 ? v : nil
+    }
+
+    /// The key of a code that validation has already accepted (an extract's records).
+    static func required(_ code: String) throws(StoreError) -> Int64 {
+        guard let key = of(code) else { throw StoreError(message: "a 住民票コード that is not 11 digits reached the store") }
+        return key
+    }
+
+    /// The code of a key: its decimal digits, zero-padded to 11.
+    static func code(_ key: Int64) -> String {
+        var digits = [UInt8](repeating: 48, count: 11)
+        var v = key
+        var i = 10
+        while v > 0 && i >= 0 {
+            digits[i] = UInt8(48 + v % 10)
+            v /= 10
+            i -= 1
+        }
+        return String(decoding: digits, as: UTF8.self)
+    }
+}
