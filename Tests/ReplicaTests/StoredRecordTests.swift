@@ -86,4 +86,30 @@ import Testing
         }
         #expect { try SQLiteReplica(folder: folder) } throws: { "\($0)".contains("reseed the replica") }
     }
+    /// The upsert writes the household columns only when they change; moving, reordering,
+    /// restoring and a stale move must all still come out right.
+    @Test func householdMovesReordersAndStaleMoves() throws {
+        let folder = NSTemporaryDirectory() + "kofu-stored-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let store = try SQLiteReplica(folder: folder)
+        func r(_ code: String, _ household: String, _ order: Int, _ version: Int, _ name: String = "高槻　太郎") -> JSONValue {
+            Feed.resident(["juminhyoCode": .string(code), "householdId": .string(household), "householdOrder": .number(JSONNumber(order)),
+                           "version": .number(JSONNumber(version)), "name": .string(name)])
+        }
+        func apply(_ events: [JSONValue]) throws { _ = try store.apply(try SyncBatch.decode(Feed.batch(events)), at: Date()) }
+        func members(_ h: String) throws -> [String] { try store.read { try $0.currentMemberCodes(household: h) } }
+        try apply([Feed.upsert(1, r("11111111111", "H1", 1, 1)), Feed.upsert(2, r("22222222222", "H1", 2, 1))])
+        try apply([Feed.upsert(3, r("22222222222", "H1", 2, 2, "新　名")), Feed.upsert(4, r("11111111111", "H1", 3, 2))])  // reorder
+        #expect(try members("H1") == ["22222222222", "11111111111"])
+        try apply([Feed.upsert(5, r("22222222222", "H2", 1, 3))])  // a move
+        #expect(try members("H1") == ["11111111111"])
+        #expect(try members("H2") == ["22222222222"])
+        try apply([Feed.upsert(6, r("22222222222", "H1", 1, 2))])  // stale: stays in H2
+        #expect(try members("H2") == ["22222222222"])
+        #expect(try store.read { try $0.currentMembers(household: "H2") }.first?.version == 3)
+        try apply([Feed.event(7, "resident.delete", [("juminhyoCode", .string("22222222222")), ("reason", .string("転出")), ("effectiveOn", .string("2026-11-20"))])])
+        #expect(try members("H2").isEmpty)
+        try apply([Feed.upsert(8, r("22222222222", "H2", 1, 4))])  // restore, household unchanged
+        #expect(try members("H2") == ["22222222222"])
+    }
 }
