@@ -23,7 +23,8 @@
 set -euo pipefail
 umask 077
 
-usage() {
+usage() {  # usage [STATUS]: the synopsis, on standard error unless asked for
+    if [[ "${1:-2}" == 0 ]]; then sed -n '4,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0; fi
     sed -n '4,6p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
@@ -34,7 +35,7 @@ while [[ $# -gt 0 ]]; do
         --center-san) [[ $# -ge 2 ]] || usage; center_san="$2"; shift 2 ;;
         --sync-san) [[ $# -ge 2 ]] || usage; sync_san="$2"; shift 2 ;;
         --days) [[ $# -ge 2 && "$2" =~ ^[1-9][0-9]{0,4}$ ]] || usage; days="$2"; shift 2 ;;
-        -h|--help) usage ;;
+        -h|--help) usage 0 ;;
         -*) echo "make-tls.sh: unknown option $1" >&2; usage ;;
         *) [[ -z "$folder" ]] || usage; folder="$1"; shift ;;
     esac
