@@ -177,6 +177,23 @@ import Testing
         #expect(try await call(m.syncPort, "POST", "/v1/sync/batches", upstream, m.batch()).status == 200)
         #expect(try await call(m.syncPort, "GET", "/v1/sync/status", upstream).bodyText.contains("\"residents\":21"))
         #expect(try await call(m.centerPort, "GET", "/readyz", center).status == 200)
+
+        // The guide's reseed runbook against the running server: dry run, reseed, check the counts
+        // over mutual TLS, resume the feed from asOfSeq + 1.
+        let asOfSeq = Int64(m.eventCount + 10)
+        let extract = folder + "/extract.jsonl"
+        try Data(m.extract(asOfSeq: asOfSeq, dropping: ["40000000001"])).write(to: URL(fileURLWithPath: extract))
+        let dry = try Tools.run(Self.kofu, ["reseed", "--config", m.configPath, "--extract", extract, "--dry-run"])
+        #expect(dry.status == 0 && dry.stdout.contains("20 residents") && dry.stdout.contains("dry run"), "\(dry.stdout)\(dry.stderr)")
+        #expect(try await call(m.syncPort, "GET", "/v1/sync/status", upstream).bodyText.contains("\"residents\":21"))
+        let reseed = try Tools.run(Self.kofu, ["reseed", "--config", m.configPath, "--extract", extract])
+        #expect(reseed.status == 0, "\(reseed.stderr)")
+        let status = try await call(m.syncPort, "GET", "/v1/sync/status", upstream).bodyText
+        #expect(status.contains("\"lastSeq\":\(asOfSeq),\"residents\":20,") && status.contains("\"logicallyDeleted\":0")
+                && !status.contains("\"reseededAt\":null"), "\(status)")
+        #expect(try await call(m.centerPort, "GET", "/readyz", center).status == 200)
+        let resumed = try await call(m.syncPort, "POST", "/v1/sync/batches", upstream, m.batch(firstSeq: asOfSeq + 2))
+        #expect(resumed.status == 409 && resumed.bodyText.contains("\"expected\":\(asOfSeq + 1)"), "\(resumed.bodyText)")
         // The SANs come from the arguments.
         let san = try Tools.run("/usr/bin/openssl", ["x509", "-in", tls + "/center-server.pem", "-noout", "-ext", "subjectAltName"])
         #expect(san.stdout.contains("DNS:kofu.example, IP Address:127.0.0.1"), "\(san.stdout)")
