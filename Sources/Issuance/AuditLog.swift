@@ -144,7 +144,9 @@ public final class AuditLog: @unchecked Sendable {
         var lastId: String?
         var count = 0
         var lineNumber = 0
-        for line in data.split(separator: 0x0A, omittingEmptySubsequences: false).dropLast(data.last == 0x0A ? 1 : 0) {
+        // A server that started and issued nothing leaves an empty log: no lines, not one empty line.
+        let lines = data.isEmpty ? [] : Array(data.split(separator: 0x0A, omittingEmptySubsequences: false).dropLast(data.last == 0x0A ? 1 : 0))
+        for line in lines {
             lineNumber += 1
             let name = { (p: ParsedLine?) -> String in
                 if let id = p?.issuanceId { return "record \(lineNumber) (交付番号 \(id))" }

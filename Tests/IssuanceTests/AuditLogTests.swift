@@ -41,6 +41,19 @@ struct AuditLogTests {
         #expect(AuditLog.verify(folder: try Self.folder()).fault == nil)  // no log yet: nothing to fault
     }
 
+    @Test func aLogOpenedButNeverWrittenVerifies() throws {
+        // What a server leaves that started and issued nothing: an empty audit.log, no head.
+        let f = try Self.folder()
+        _ = try AuditLog(folder: f)
+        #expect(FileManager.default.fileExists(atPath: f + "/" + AuditLog.logName))
+        #expect(AuditLog.verify(folder: f) == AuditLog.Verification(records: 0, fault: nil))
+        // An empty log under a head that names records is still records missing at the end.
+        let filled = try Self.filled()
+        try Data().write(to: URL(fileURLWithPath: filled + "/" + AuditLog.logName))
+        let fault = try #require(AuditLog.verify(folder: filled).fault)
+        #expect(fault.contains("missing at the end"), "\(fault)")
+    }
+
     @Test func anEditedRecordIsNamedByItsIssuanceId() throws {
         let f = try Self.filled()
         var lines = try Self.lines(f)
