@@ -111,15 +111,51 @@ final class ReadRecord {
 
 // MARK: - Decoder
 
+/// The path to a value, as a list from the value back to the root: a child decoder costs one small
+/// node rather than a copy of its parent's whole path (`codingPath` is only built for errors).
+final class PathNode {
+    let parent: PathNode?
+    let key: any CodingKey
+    init(parent: PathNode?, key: any CodingKey) {
+        self.parent = parent
+        self.key = key
+    }
+
+    static func path(_ node: PathNode?) -> [any CodingKey] {
+        var keys: [any CodingKey] = []
+        var n = node
+        while let current = n {
+            keys.append(current.key)
+            n = current.parent
+        }
+        return keys.reversed()
+    }
+}
+
 struct ValueDecoder: Decoder {
     let value: JSONValue
-    let codingPath: [any CodingKey]
+    let node: PathNode?
     /// nil exactly when `value` is a scalar.
     let record: ReadRecord?
     let userInfo: [CodingUserInfoKey: Any]
 
+    var codingPath: [any CodingKey] { PathNode.path(node) }
+
+    init(value: JSONValue, node: PathNode?, record: ReadRecord?, userInfo: [CodingUserInfoKey: Any]) {
+        self.value = value
+        self.node = node
+        self.record = record
+        self.userInfo = userInfo
+    }
+
+    init(value: JSONValue, codingPath: [any CodingKey], record: ReadRecord?, userInfo: [CodingUserInfoKey: Any]) {
+        var node: PathNode?
+        for key in codingPath { node = PathNode(parent: node, key: key) }
+        self.init(value: value, node: node, record: record, userInfo: userInfo)
+    }
+
     func child(_ position: Int, _ value: JSONValue, _ key: any CodingKey) -> ValueDecoder {
-        ValueDecoder(value: value, codingPath: codingPath + [key], record: record?.child(at: position, for: value), userInfo: userInfo)
+        ValueDecoder(value: value, node: PathNode(parent: node, key: key), record: record?.child(at: position, for: value), userInfo: userInfo)
     }
 
     /// Every decode of a value goes through here.
@@ -268,6 +304,35 @@ struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     // does the type checking, so keyed, unkeyed and single values share one set of rules.
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
         try member(key).decodeValue(type)
+    }
+
+    // Fast paths for the members records are made of: a string or an integer is checked here
+    // without building a child decoder, unless it is wrong (then the general path says why,
+    // with the same error as ever).
+    func decode(_ type: String.Type, forKey key: Key) throws -> String {
+        if let position = ask(key), case .string(let s) = object.members[position].value { return s }
+        return try member(key).decodeValue(type)
+    }
+
+    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 {
+        if let position = ask(key), case .number(let n) = object.members[position].value, n.isPlainInteger,
+           let v = Int64(n.text, radix: 10) { return v }
+        return try member(key).decodeValue(type)
+    }
+
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int {
+        if let position = ask(key), case .number(let n) = object.members[position].value, n.isPlainInteger,
+           let v = Int(n.text, radix: 10) { return v }
+        return try member(key).decodeValue(type)
+    }
+
+    func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? {
+        guard let position = ask(key) else { return nil }
+        switch object.members[position].value {
+        case .null: return nil
+        case .string(let s): return s
+        case let value: return try decoder.child(position, value, key).decodeValue(type)
+        }
     }
 
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
