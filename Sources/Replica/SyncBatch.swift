@@ -1,3 +1,4 @@
+import Foundation
 import KofuJSON
 
 /// One event of the change feed.
@@ -103,14 +104,17 @@ public struct SyncBatch: Sendable, Equatable {
         guard items.count <= maxEvents else {
             throw InvalidEvent(index: nil, seq: nil, field: "events", message: "more than \(maxEvents) events", tooLarge: true)
         }
+        // Events are decoded independently, so a large batch is decoded on every core; faults
+        // are then looked at in event order, so the one reported is the first, as before.
+        let decoded = decodeAll(items)
         var events: [FeedEvent] = []
         events.reserveCapacity(items.count)
-        for (index, item) in items.enumerated() {
-            var seq: Int64?
-            if case .object(let o) = item, case .number(let n)? = o["seq"] { seq = n.int64 }
-            do {
-                events.append(try StrictJSONDecoder().decode(FeedEvent.self, from: item))
-            } catch {
+        for (index, result) in decoded.enumerated() {
+            switch result {
+            case .success(let event): events.append(event)
+            case .failure(let error):
+                var seq: Int64?
+                if case .object(let o) = items[index], case .number(let n)? = o["seq"] { seq = n.int64 }
                 throw InvalidEvent(index: index, seq: seq, field: error.path, message: error.message)
             }
             if index > 0, events[index].seq != events[index - 1].seq + 1 {
@@ -119,5 +123,28 @@ public struct SyncBatch: Sendable, Equatable {
             }
         }
         return SyncBatch(events: events)
+    }
+
+    static func decodeAll(_ items: [JSONValue]) -> [Result<FeedEvent, JSONDecodeError>] {
+        @Sendable func one(_ item: JSONValue) -> Result<FeedEvent, JSONDecodeError> {
+            do throws(JSONDecodeError) { return .success(try StrictJSONDecoder().decode(FeedEvent.self, from: item)) } catch { return .failure(error) }
+        }
+        let workers = min(ProcessInfo.processInfo.activeProcessorCount, items.count / 256)
+        guard workers > 1 else { return items.map(one) }
+        let results = UnsafeMutableBufferPointer<Result<FeedEvent, JSONDecodeError>?>.allocate(capacity: items.count)
+        results.initialize(repeating: nil)
+        defer {
+            results.deinitialize()
+            results.deallocate()
+        }
+        nonisolated(unsafe) let shared = results
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            var i = w
+            while i < items.count {
+                shared[i] = one(items[i])
+                i += workers
+            }
+        }
+        return results.map { $0! }
     }
 }
