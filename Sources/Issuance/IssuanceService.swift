@@ -63,7 +63,7 @@ public struct IssuanceSettings: Sendable {
 /// outlives the request except the durable answer record (for idempotency) and the audit record.
 public final class IssuanceService: Sendable {
     let settings: IssuanceSettings
-    let replica: SQLiteReplica
+    let replica: any ReplicaStore
     let state: IssuanceStateStore
     let audit: AuditLog
     let trust: TrustStore
@@ -82,7 +82,7 @@ public final class IssuanceService: Sendable {
         let answer: StoredAnswer
     }
 
-    public init(settings: IssuanceSettings, replica: SQLiteReplica, state: IssuanceStateStore, audit: AuditLog,
+    public init(settings: IssuanceSettings, replica: any ReplicaStore, state: IssuanceStateStore, audit: AuditLog,
                 trust: TrustStore, renderer: CertificateRenderer, hasher: KeyedHasher, runner: any WorkRunner,
                 clock: @escaping @Sendable () -> Date = { Date() },
                 events: @escaping @Sendable (OperatorEvent) -> Void = { _ in }) {
@@ -298,7 +298,7 @@ public final class IssuanceService: Sendable {
         }
     }
 
-    static func requester(on snapshot: ReplicaSnapshot, card certSHA256: String, requestId: String) throws -> Resident {
+    static func requester(on snapshot: any ReplicaSnapshot, card certSHA256: String, requestId: String) throws -> Resident {
         guard let stored = try snapshot.resident(forCard: certSHA256) else {
             throw IssuanceError(.cardNotRegistered, requestId: requestId, "no binding for this certificate")
         }
@@ -354,7 +354,7 @@ public final class IssuanceService: Sendable {
         }
     }
 
-    private func requesterChecks(_ requester: Resident, _ a: Authenticated, on snapshot: ReplicaSnapshot) throws {
+    private func requesterChecks(_ requester: Resident, _ a: Authenticated, on snapshot: any ReplicaSnapshot) throws {
         if !(try snapshot.restrictions(requester.juminhyoCode)).isEmpty {
             throw IssuanceError(.issuanceRestricted, requestId: a.requestId, "requester \(hasher.reference(requester.juminhyoCode)) restricted")
         }
@@ -364,7 +364,7 @@ public final class IssuanceService: Sendable {
         }
     }
 
-    private func eligibility(_ a: Authenticated, requester: Resident, on snapshot: ReplicaSnapshot) throws -> Produced {
+    private func eligibility(_ a: Authenticated, requester: Resident, on snapshot: any ReplicaSnapshot) throws -> Produced {
         try gate(a)
         try requesterChecks(requester, a, on: snapshot)
         var members: [JSONValue] = []
@@ -390,7 +390,7 @@ public final class IssuanceService: Sendable {
         return Produced(status: 200, body: body, issuanceId: nil, kind: nil, pageCount: 0, copies: 0, auditRecord: nil, sha256: "")
     }
 
-    private func issue(_ p: IssuancePayload, _ a: Authenticated, requester: Resident, on snapshot: ReplicaSnapshot) throws -> Produced {
+    private func issue(_ p: IssuancePayload, _ a: Authenticated, requester: Resident, on snapshot: any ReplicaSnapshot) throws -> Produced {
         try gate(a)
         if let forbidden = p.options.forbidden.first {
             throw IssuanceError(.optionNotAllowed, requestId: a.requestId, "option \(forbidden)")

@@ -28,7 +28,7 @@ public struct StartError: Error, CustomStringConvertible, Sendable {
 /// drains in-flight requests on SIGTERM/SIGINT.
 public final class KofuServer: Sendable {
     public let config: KofuConfig
-    public let replica: SQLiteReplica
+    public let replica: any ReplicaStore
     public let service: IssuanceService
     let trust: TrustStore
     let metrics = ServerMetrics()
