@@ -34,7 +34,7 @@ start)
     -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=200 -c synchronous_commit=on" start >/dev/null \
     || { cat "$dir/server.log" >&2; exit 1; }
   as_owner "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres -d postgres >/dev/null <<SQL
-CREATE ROLE kofu_test LOGIN PASSWORD '$password';
+CREATE ROLE kofu_test LOGIN CREATEDB PASSWORD '$password';
 CREATE DATABASE kofu_test OWNER kofu_test ENCODING 'UTF8' TEMPLATE template0;
 SQL
   echo "KOFU_POSTGRES_DIR=$dir"
