@@ -22,7 +22,9 @@ final class PGConnection {
     /// generation's statements are new entries).
     private var prepared: [String: String] = [:]
 
-    init(url: String) throws(StoreError) {
+    /// `application`: the `application_name` the server shows for the connection
+    /// (pg_stat_activity), `kofu <namespace>`.
+    init(url: String, application: String) throws(StoreError) {
         guard let c = PQconnectdb(url) else { throw StoreError(message: "\(PostgresReplica.redacted(url)): out of memory") }
         guard PQstatus(c) == CONNECTION_OK else {
             let message = String(cString: PQerrorMessage(c)).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -41,6 +43,7 @@ final class PGConnection {
         do {
             // A batch is acknowledged only once its commit is flushed (the server default, made explicit).
             try execute("SET synchronous_commit = on; SET client_min_messages = warning")
+            try query("SELECT set_config('application_name', $1, false)", [.text(application)])
         } catch {
             throw StoreError(message: "\(error)")
         }

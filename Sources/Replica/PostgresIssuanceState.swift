@@ -25,7 +25,7 @@ public final class PostgresIssuanceState: @unchecked Sendable {
     public init(url: String, namespace: String = "kofu") throws(StoreError) {
         self.url = url
         self.namespace = namespace
-        let c = try PGConnection(url: url)
+        let c = try PGConnection(url: url, application: "kofu \(namespace)")
         let n = namespace
         do {
             try c.execute("BEGIN")
@@ -66,16 +66,20 @@ public final class PostgresIssuanceState: @unchecked Sendable {
         var attempt = 0
         while true {
             attempt += 1
-            if connection == nil || connection!.isBroken { connection = nil; connection = try PGConnection(url: url) }
+            if connection == nil || connection!.isBroken { connection = nil; connection = try PGConnection(url: url, application: "kofu \(namespace)") }
             let c = connection!
+            var begun = false
             do {
                 try c.execute("BEGIN")
+                begun = true
                 let result = try body(c)
                 try c.execute("COMMIT")
                 return result
             } catch {
                 try? c.execute("ROLLBACK")
                 if c.isBroken { connection = nil }
+                // A connection the server closed before anything ran: once more on a new one.
+                if !begun, c.isBroken, attempt < 5 { continue }
                 if let f = error as? PGFailure, f.sqlstate == "40P01" || f.sqlstate == "40001", attempt < 5 { continue }
                 throw failure(error)
             }
@@ -86,10 +90,19 @@ public final class PostgresIssuanceState: @unchecked Sendable {
         readersLock.lock()
         let pooled = readers.popLast()
         readersLock.unlock()
-        let c: PGConnection
-        if let pooled, !pooled.isBroken { c = pooled } else { c = try PGConnection(url: url) }
+        var c: PGConnection
+        if let pooled, !pooled.isBroken { c = pooled } else { c = try PGConnection(url: url, application: "kofu \(namespace)") }
         do {
-            let result = try body(c)
+            let result: T
+            do {
+                result = try body(c)
+            } catch {
+                // A pooled connection the server closed meanwhile: the lookups only read, so
+                // they run once more on a new connection.
+                guard c.isBroken else { throw error }
+                c = try PGConnection(url: url, application: "kofu \(namespace)")
+                result = try body(c)
+            }
             readersLock.lock()
             if readers.count < 8 { readers.append(c) }
             readersLock.unlock()

@@ -46,7 +46,7 @@ public final class PostgresReplica: ReplicaStore, @unchecked Sendable {
         self.url = url
         self.namespace = namespace
         self.readPoolSize = readPoolSize
-        let c = try PGConnection(url: url)
+        let c = try PGConnection(url: url, application: "kofu \(namespace)")
         do {
             try c.execute("BEGIN")
             try c.query("SELECT pg_advisory_xact_lock($1::int4, hashtext($2))", [.int(Int64(Self.initLockClass)), .text(namespace)])
@@ -134,7 +134,7 @@ public final class PostgresReplica: ReplicaStore, @unchecked Sendable {
     private func withWriter<T>(_ body: (PGConnection) throws -> T) throws(StoreError) -> T {
         writerLock.lock()
         defer { writerLock.unlock() }
-        if writer == nil || writer!.isBroken { writer = nil; writer = try PGConnection(url: url) }
+        if writer == nil || writer!.isBroken { writer = nil; writer = try PGConnection(url: url, application: "kofu \(namespace)") }
         do {
             return try body(writer!)
         } catch {
@@ -149,7 +149,7 @@ public final class PostgresReplica: ReplicaStore, @unchecked Sendable {
         let pooled = pool.popLast()
         poolLock.unlock()
         if let pooled, !pooled.isBroken { return pooled }
-        return try PGConnection(url: url)
+        return try PGConnection(url: url, application: "kofu \(namespace)")
     }
 
     private func recycle(_ c: PGConnection) {
@@ -162,11 +162,19 @@ public final class PostgresReplica: ReplicaStore, @unchecked Sendable {
     /// One REPEATABLE READ READ ONLY transaction on a pooled connection, on the live generation
     /// with its tables locked against a drop (see the type's documentation).
     private func onSnapshot<T>(_ body: (PGConnection, String) throws -> T) throws -> T {
-        let c = try checkout()
+        var c = try checkout()
         var attempt = 0
         while true {
             attempt += 1
-            try c.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            do {
+                try c.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            } catch {
+                // A pooled connection the server closed (a restart, a failover, an idle
+                // timeout): nothing has run on it, so a new connection is as good.
+                guard c.isBroken, attempt < 5 else { throw error }
+                c = try PGConnection(url: url, application: "kofu \(namespace)")
+                continue
+            }
             let schema: String
             do {
                 schema = try c.query("SELECT schema_name FROM \(namespace).live WHERE id = 1").text(0, 0)
@@ -231,13 +239,21 @@ public final class PostgresReplica: ReplicaStore, @unchecked Sendable {
         writerLock.lock()
         defer { writerLock.unlock() }
         do {
-            if writer == nil || writer!.isBroken { writer = nil; writer = try PGConnection(url: url) }
+            if writer == nil || writer!.isBroken { writer = nil; writer = try PGConnection(url: url, application: "kofu \(namespace)") }
         } catch {
             throw .store("\(error)")
         }
-        let c = writer!
+        var c = writer!
         do {
-            try c.execute("BEGIN")
+            do {
+                try c.execute("BEGIN")
+            } catch {
+                // The server closed the connection since the last batch: once more on a new one.
+                guard c.isBroken else { throw error }
+                c = try PGConnection(url: url, application: "kofu \(namespace)")
+                writer = c
+                try c.execute("BEGIN")
+            }
             // Serialises appliers (every process, every server) and a reseed's switch.
             let s = try c.query("SELECT schema_name FROM \(namespace).live WHERE id = 1 FOR UPDATE").text(0, 0)
             let last = Int64(try c.query("SELECT value FROM \(s).meta WHERE key = 'last_seq'").text(0, 0)) ?? 0
@@ -356,7 +372,7 @@ public final class PostgresReplica: ReplicaStore, @unchecked Sendable {
 
     /// Build beside (a new generation schema, loaded by COPY), switch the pointer row, drop the old.
     private func replace(asOfSeq: () -> Int64, at now: Date, load: (any RecordSink) throws -> ReseedSummary) throws -> ReseedSummary {
-        let c = try PGConnection(url: url)  // its own session: the advisory lock dies with it
+        let c = try PGConnection(url: url, application: "kofu \(namespace)")  // its own session: the advisory lock dies with it
         let lock = try c.query("SELECT pg_try_advisory_lock($1::int4, hashtext($2))", [.int(Int64(Self.reseedLockClass)), .text(namespace)])
         guard lock.bool(0, 0) else { throw StoreError(message: "another reseed is running on \(location)") }
         try dropLeftovers(on: c)

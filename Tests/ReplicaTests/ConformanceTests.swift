@@ -72,6 +72,32 @@ enum Backend: String, CustomTestStringConvertible, Sendable {
         #expect(try store.lastSeq() >= 0)
     }
 
+    /// The server closes every connection of the store (a restart, a failover): the next read,
+    /// apply and status each get a new connection instead of failing.
+    @Test(.enabled(if: Backend.all.contains(.postgres), "KOFU_TEST_POSTGRES_URL is not set"))
+    func connectionsTheServerClosedAreReplaced() throws {
+        let location = try Backend.postgres.fresh()
+        let store = try location.open()
+        let batch = try SyncBatch.decode(Feed.batch([Feed.upsert(1, Feed.resident(["juminhyoCode": .string("11111111111")]))]))
+        #expect(try store.apply(batch, at: Date()).lastSeq == 1)
+        #expect(try store.read { try $0.currentMemberCodes(household: "H0001") } == ["11111111111"])
+        let psql = Process()
+        psql.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
+        psql.arguments = [Backend.postgresURL!, "-X", "-A", "-t", "-c",
+                          "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'kofu \(location.place)'"]
+        let out = Pipe()
+        psql.standardOutput = out
+        try psql.run()
+        let terminated = Int(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        psql.waitUntilExit()
+        #expect(terminated >= 2)  // the writer and a pooled reader
+        #expect(try store.read { try $0.currentMemberCodes(household: "H0001") } == ["11111111111"])
+        let next = try SyncBatch.decode(Feed.batch([Feed.upsert(2, Feed.resident(["juminhyoCode": .string("22222222222"), "householdOrder": .number(JSONNumber(2))]))]))
+        #expect(try store.apply(next, at: Date()).lastSeq == 2)
+        #expect(try store.status().residents == 2)
+    }
+
     @Test func aURLsPasswordIsNeverShown() {
         #expect(PostgresReplica.redacted("postgres://kofu:s3cret@db.example:5432/kofu") == "postgres://kofu:***@db.example:5432/kofu")
         #expect(PostgresReplica.redacted("postgres://kofu@db/kofu") == "postgres://kofu@db/kofu")
