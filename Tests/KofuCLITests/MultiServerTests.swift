@@ -228,4 +228,70 @@ import Testing
         r = try Tools.run(Self.kofu, ["sync", "apply", "--config", config, batch])
         #expect(r.status == 1 && r.stdout.contains("\"expected\":5001"))
     }
+
+    /// `kofu reseed` while both servers answer: no request fails during the switch, and afterwards
+    /// both serve the new replica (a resident left out of the extract is gone on both).
+    @Test(.enabled(if: runs, "KOFU_TEST_POSTGRES_URL is not set (scripts/test.sh starts a PostgreSQL)"), .timeLimit(.minutes(5)))
+    func aReseedSwitchesBothServersWithoutFailingARequest() async throws {
+        let database = try Self.freshDatabase()
+        let folder = NSTemporaryDirectory() + "kofu-multi-reseed-" + UUID().uuidString
+        let m = try TestMunicipality(root: Self.root, folder: folder, centerPort: try TestMunicipality.freePort(),
+                                     syncPort: try TestMunicipality.freePort())
+        let a = try Server(m, database: database, name: "a")
+        defer { a.stop() }
+        let b = try Server(m, database: database, name: "b")
+        defer { b.stop() }
+        let (upA, upB) = (await Self.waitFor(a.centerPort, "/healthz"), await Self.waitFor(b.centerPort, "/healthz"))
+        #expect(upA && upB)
+        #expect(try await Self.call(a.syncPort, "POST", "/v1/sync/batches", m.batch(), "application/json").status == 200)
+        let (readyA, readyB) = (await Self.waitFor(a.centerPort, "/readyz"), await Self.waitFor(b.centerPort, "/readyz"))
+        #expect(readyA && readyB)
+        func selfCertificate(_ code: String) -> [UInt8] {
+            m.resident(code).card.sign(payload: TestMunicipality.payload([
+                ("kind", .string("juminhyo")), ("scope", .string("self")), ("copies", .number(JSONNumber(1)))]))
+        }
+        #expect(try await Self.call(b.centerPort, "POST", "/v1/issuances", selfCertificate("20000000001"), "application/jose").status == 201)
+
+        final class Statuses: @unchecked Sendable {
+            let lock = NSLock()
+            var codes: [Int] = []
+            var stop = false
+        }
+        let statuses = Statuses()
+        let ports = [a.centerPort, b.centerPort]
+        let load = Task {
+            var i = 0
+            while !statuses.lock.withLock({ statuses.stop }) && i < 400 {
+                let r = try? await Self.call(ports[i % 2], "POST", "/v1/issuances", Self.juminhyo(m), "application/jose")
+                statuses.lock.withLock { statuses.codes.append(r?.status ?? -1) }
+                i += 1
+            }
+        }
+        let extract = folder + "/extract.jsonl"
+        try Data(m.extract(asOfSeq: 1000, dropping: ["20000000001"])).write(to: URL(fileURLWithPath: extract))
+        let reseed = Process()
+        reseed.executableURL = URL(fileURLWithPath: Self.kofu)
+        reseed.arguments = ["reseed", "--config", a.config, "--extract", extract]
+        reseed.standardOutput = FileHandle.nullDevice
+        reseed.standardError = FileHandle.nullDevice
+        try await Task.sleep(for: .milliseconds(200))
+        try reseed.run()
+        while reseed.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        try await Task.sleep(for: .milliseconds(200))
+        statuses.lock.withLock { statuses.stop = true }
+        await load.value
+        #expect(reseed.terminationStatus == 0)
+        let codes = statuses.lock.withLock { statuses.codes }
+        #expect(!codes.isEmpty && codes.allSatisfy { $0 == 201 }, "\(Dictionary(grouping: codes, by: { $0 }).mapValues(\.count))")
+        for port in ports {
+            let gone = try await Self.call(port, "POST", "/v1/issuances", selfCertificate("20000000001"), "application/jose")
+            #expect(gone.status == 401 && gone.bodyText.contains("CARD_NOT_REGISTERED"), "\(gone.status) \(gone.bodyText)")
+            #expect(try await Self.call(port, "POST", "/v1/issuances", Self.juminhyo(m), "application/jose").status == 201)
+        }
+        #expect(try await Self.call(b.syncPort, "GET", "/v1/sync/status").bodyText.contains("\"lastSeq\":1000"))
+        let generations = try Self.psql(database, "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'kofu\\_r%'")
+        #expect(generations.trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+        let audit = try Tools.run(Self.kofu, ["audit", "verify", "--config", b.config])
+        #expect(audit.status == 0, "\(audit.stdout) \(audit.stderr)")
+    }
 }
