@@ -28,6 +28,8 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CFreeType", pkgConfig: "freetype2", providers: [.apt(["libfreetype-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // The PostgreSQL client (issue 7): the replica backend for several servers (docs/decisions.md).
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // Card certificates, CRLs and SHA-256 (issue 5); declared here with the other C libraries.
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
 
@@ -40,7 +42,9 @@ let package = Package(
         // The TOML configuration of operations.md, parsed strictly and validated once at start.
         .target(name: "KofuConfiguration", exclude: ["README.md"]),
         // The replica: feed records and batches (store, sync apply and reseed follow in issue 4).
-        .target(name: "Replica", dependencies: ["KofuJSON", "Typesetting", "CSQLite", "KofuDigest", "KofuZlib"], exclude: ["README.md"]),
+        .target(name: "Replica", dependencies: [
+            "KofuJSON", "Typesetting", "CSQLite", "CLibPQ", "KofuDigest", "KofuZlib", "KofuConfiguration",
+        ], exclude: ["README.md"]),
         // Shaping, font coverage, subsetting, PDF writing. Knows nothing about residents.
         .target(name: "Typesetting", dependencies: ["CHarfBuzz", "KofuZlib"], exclude: ["README.md"]),
         // The two certificates: content model, 和暦, templates, page breaking.
@@ -86,7 +90,7 @@ let package = Package(
         .testTarget(name: "KofuJSONTests", dependencies: ["KofuJSON"]),
         .testTarget(name: "KofuConfigurationTests", dependencies: ["KofuConfiguration"]),
         .testTarget(name: "KofuCLITests", dependencies: ["KofuTesting", "KofuHTTPClient", "KofuJSON"]),
-        .testTarget(name: "ReplicaTests", dependencies: ["Replica", "KofuJSON", "Typesetting", "KofuDigest", "KofuZlib"]),
+        .testTarget(name: "ReplicaTests", dependencies: ["Replica", "KofuJSON", "Typesetting", "KofuDigest", "KofuZlib", "KofuConfiguration"]),
         .testTarget(name: "TypesettingTests", dependencies: ["Typesetting", "KofuTesting", "KofuZlib"]),
         .testTarget(name: "CertificatesTests", dependencies: ["Certificates", "Typesetting", "KofuTesting"]),
         .testTarget(name: "CardAuthTests", dependencies: ["CardAuth", "KofuTesting", "KofuJSON", "KofuDigest"]),

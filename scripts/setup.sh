@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(
   pkg-config zlib1g-dev libssl-dev libfreetype-dev libharfbuzz-dev libharfbuzz-bin libsqlite3-dev
-  fonts-ipamj-mincho poppler-utils qpdf python3-fonttools
+  libpq-dev postgresql fonts-ipamj-mincho poppler-utils qpdf python3-fonttools
 )
 missing=()
 for p in "${packages[@]}"; do

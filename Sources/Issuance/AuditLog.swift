@@ -70,10 +70,10 @@ public final class AuditLog: @unchecked Sendable {
         var lastId = ""
         for record in records {
             s += 1
-            let prefix = Array("{\"seq\":\(s),\"prev\":\"\(h)\",\"record\":".utf8) + serialize(.object(record))
-            h = SHA256.hex(SHA256.hash(prefix))
-            bytes += prefix + Array(",\"hash\":\"\(h)\"}\n".utf8)
-            if case .string(let id)? = record["issuanceId"] { lastId = id }
+            let made = Self.line(seq: s, prev: h, record: record)
+            h = made.hash
+            bytes += made.bytes + [0x0A]
+            if !made.issuanceId.isEmpty { lastId = made.issuanceId }
         }
         let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         guard written == bytes.count, fdatasync(fd) == 0 else {
@@ -82,6 +82,16 @@ public final class AuditLog: @unchecked Sendable {
         seq = s
         lastHash = h
         try writeHead(seq: s, hash: h, issuanceId: lastId)
+    }
+
+    /// One record's line (without its LF) and hash, and its 交付番号 ("" for none): the same
+    /// bytes in `audit.log` and in the PostgreSQL chain.
+    public static func line(seq: Int64, prev: String, record: JSONObject) -> (bytes: [UInt8], hash: String, issuanceId: String) {
+        let prefix = Array("{\"seq\":\(seq),\"prev\":\"\(prev)\",\"record\":".utf8) + serialize(.object(record))
+        let hash = SHA256.hex(SHA256.hash(prefix))
+        var id = ""
+        if case .string(let s)? = record["issuanceId"] { id = s }
+        return (prefix + Array(",\"hash\":\"\(hash)\"}".utf8), hash, id)
     }
 
     private func writeHead(seq: Int64, hash: String, issuanceId: String) throws(AuditError) {
@@ -139,6 +149,12 @@ public final class AuditLog: @unchecked Sendable {
             }
             return Verification(records: 0, fault: "\(path): cannot read the audit log")
         }
+        let headPath = folder + "/" + headName
+        return verify(log: data, head: FileManager.default.contents(atPath: headPath).map(Array.init), headName: headPath)
+    }
+
+    /// The same checks on a log's bytes and its head's (nil: none), wherever they are kept.
+    public static func verify(log data: [UInt8], head headBytes: [UInt8]?, headName headPath: String) -> Verification {
         var expectedSeq: Int64 = 1
         var previous = zeroHash
         var lastId: String?
@@ -169,8 +185,7 @@ public final class AuditLog: @unchecked Sendable {
         if data.last != nil && data.last != 0x0A {
             return Verification(records: count, fault: "record \(lineNumber + 1): torn (no final line feed)")
         }
-        let headPath = folder + "/" + headName
-        guard let headData = FileManager.default.contents(atPath: headPath) else {
+        guard let headData = headBytes else {
             return count == 0 ? Verification(records: 0, fault: nil)
                 : Verification(records: count, fault: "\(headPath): missing (cannot tell whether records are missing at the end)")
         }

@@ -63,9 +63,8 @@ public struct IssuanceSettings: Sendable {
 /// outlives the request except the durable answer record (for idempotency) and the audit record.
 public final class IssuanceService: Sendable {
     let settings: IssuanceSettings
-    let replica: SQLiteReplica
-    let state: IssuanceStateStore
-    let audit: AuditLog
+    let replica: any ReplicaStore
+    let records: any IssuanceRecords
     let trust: TrustStore
     let renderer: CertificateRenderer
     let hasher: KeyedHasher
@@ -80,16 +79,30 @@ public final class IssuanceService: Sendable {
     struct Durable: Sendable {
         let audit: JSONObject?
         let answer: StoredAnswer
+        /// The answer kept for the requestId, set by the commit before the submitter resumes.
+        let kept = Kept()
     }
 
-    public init(settings: IssuanceSettings, replica: SQLiteReplica, state: IssuanceStateStore, audit: AuditLog,
+    final class Kept: @unchecked Sendable {
+        var answer: StoredAnswer?
+    }
+
+    /// One server's service, with the answers in `state` and the audit chain in `audit`.
+    public convenience init(settings: IssuanceSettings, replica: any ReplicaStore, state: IssuanceStateStore, audit: AuditLog,
+                            trust: TrustStore, renderer: CertificateRenderer, hasher: KeyedHasher, runner: any WorkRunner,
+                            clock: @escaping @Sendable () -> Date = { Date() },
+                            events: @escaping @Sendable (OperatorEvent) -> Void = { _ in }) {
+        self.init(settings: settings, replica: replica, records: LocalIssuanceRecords(state: state, audit: audit), trust: trust,
+                  renderer: renderer, hasher: hasher, runner: runner, clock: clock, events: events)
+    }
+
+    public init(settings: IssuanceSettings, replica: any ReplicaStore, records: any IssuanceRecords,
                 trust: TrustStore, renderer: CertificateRenderer, hasher: KeyedHasher, runner: any WorkRunner,
                 clock: @escaping @Sendable () -> Date = { Date() },
                 events: @escaping @Sendable (OperatorEvent) -> Void = { _ in }) {
         self.settings = settings
         self.replica = replica
-        self.state = state
-        self.audit = audit
+        self.records = records
         self.trust = trust
         self.renderer = renderer
         self.hasher = hasher
@@ -99,9 +112,9 @@ public final class IssuanceService: Sendable {
         let clockCopy = clock
         committer = GroupCommitter(name: "kofu-durable") { items in
             // The audit record first: a certificate is never answered (nor replayable) unaudited.
-            let records = items.compactMap(\.audit)
-            if !records.isEmpty { try audit.append(records) }
-            try state.record(items.map(\.answer), createdAt: Int64(clockCopy().timeIntervalSince1970))
+            let kept = try records.commit(items.map { (audit: $0.audit, answer: $0.answer) },
+                                          createdAt: Int64(clockCopy().timeIntervalSince1970))
+            for (item, answer) in zip(items, kept) { item.kept.answer = answer }
         }
     }
 
@@ -124,7 +137,7 @@ public final class IssuanceService: Sendable {
     /// Erases answer bodies that can no longer be replayed and forgets old answers.
     public func maintenance() {
         do {
-            try state.purge(now: Int64(clock().timeIntervalSince1970))
+            try records.purge(now: Int64(clock().timeIntervalSince1970))
         } catch {
             events(OperatorEvent(level: .error, message: "idempotency purge failed: \(error)", requestId: nil))
         }
@@ -200,7 +213,7 @@ public final class IssuanceService: Sendable {
                 let key = InFlightRequests.Key(endpoint: endpoint, payloadSHA256: a.payloadSHA256, certSHA256: a.certSHA256)
                 let claim = try inFlight.claim(a.requestId, key: key) { () throws(IssuanceError) -> StoredAnswer? in
                     do {
-                        return try state.answer(requestId: a.requestId)
+                        return try records.answer(requestId: a.requestId)
                     } catch {
                         throw IssuanceError(.internalError, requestId: a.requestId, "idempotency store: \(error)")
                     }
@@ -298,7 +311,7 @@ public final class IssuanceService: Sendable {
         }
     }
 
-    static func requester(on snapshot: ReplicaSnapshot, card certSHA256: String, requestId: String) throws -> Resident {
+    static func requester(on snapshot: any ReplicaSnapshot, card certSHA256: String, requestId: String) throws -> Resident {
         guard let stored = try snapshot.resident(forCard: certSHA256) else {
             throw IssuanceError(.cardNotRegistered, requestId: requestId, "no binding for this certificate")
         }
@@ -317,11 +330,20 @@ public final class IssuanceService: Sendable {
             pageCount: produced.pageCount, copies: produced.copies, body: produced.body,
             bodyExpiresAt: max(bodyExpiry, Int64(a.received.timeIntervalSince1970) + 60),
             expiresAt: Int64(a.received.timeIntervalSince1970) + Int64(settings.answerRetentionSeconds))
+        let durable = Durable(audit: produced.auditRecord, answer: answer)
         do {
-            try await committer.submit(Durable(audit: produced.auditRecord, answer: answer))
+            try await committer.submit(durable)
         } catch {
             events(OperatorEvent(level: .error, message: "durable write failed: \(error)", requestId: a.requestId))
             return .failure(IssuanceError(.internalError, requestId: a.requestId, "durable write failed"))
+        }
+        if let kept = durable.kept.answer, kept != answer {
+            // Another server answered this requestId first (shared records): its answer is the
+            // answer, and this one was neither recorded nor audited.
+            guard kept.endpoint == answer.endpoint, kept.payloadSHA256 == answer.payloadSHA256, kept.certSHA256 == answer.certSHA256 else {
+                return .failure(IssuanceError(.requestReplayed, requestId: a.requestId, "requestId used by another request"))
+            }
+            return replay(kept, requestId: a.requestId)
         }
         if let id = produced.issuanceId {
             events(OperatorEvent(level: .info, message: "issued \(id) \(produced.kind?.rawValue ?? "") pages \(produced.pageCount)",
@@ -354,7 +376,7 @@ public final class IssuanceService: Sendable {
         }
     }
 
-    private func requesterChecks(_ requester: Resident, _ a: Authenticated, on snapshot: ReplicaSnapshot) throws {
+    private func requesterChecks(_ requester: Resident, _ a: Authenticated, on snapshot: any ReplicaSnapshot) throws {
         if !(try snapshot.restrictions(requester.juminhyoCode)).isEmpty {
             throw IssuanceError(.issuanceRestricted, requestId: a.requestId, "requester \(hasher.reference(requester.juminhyoCode)) restricted")
         }
@@ -364,7 +386,7 @@ public final class IssuanceService: Sendable {
         }
     }
 
-    private func eligibility(_ a: Authenticated, requester: Resident, on snapshot: ReplicaSnapshot) throws -> Produced {
+    private func eligibility(_ a: Authenticated, requester: Resident, on snapshot: any ReplicaSnapshot) throws -> Produced {
         try gate(a)
         try requesterChecks(requester, a, on: snapshot)
         var members: [JSONValue] = []
@@ -390,7 +412,7 @@ public final class IssuanceService: Sendable {
         return Produced(status: 200, body: body, issuanceId: nil, kind: nil, pageCount: 0, copies: 0, auditRecord: nil, sha256: "")
     }
 
-    private func issue(_ p: IssuancePayload, _ a: Authenticated, requester: Resident, on snapshot: ReplicaSnapshot) throws -> Produced {
+    private func issue(_ p: IssuancePayload, _ a: Authenticated, requester: Resident, on snapshot: any ReplicaSnapshot) throws -> Produced {
         try gate(a)
         if let forbidden = p.options.forbidden.first {
             throw IssuanceError(.optionNotAllowed, requestId: a.requestId, "option \(forbidden)")
@@ -550,7 +572,7 @@ public final class IssuanceService: Sendable {
         outcomeLock.lock()
         defer { outcomeLock.unlock() }
         do {
-            guard IssuanceID.isWellFormed(issuanceId), let existing = try state.issuance(issuanceId) else {
+            guard IssuanceID.isWellFormed(issuanceId), let existing = try records.issuance(issuanceId) else {
                 throw IssuanceError(.issuanceNotFound, "no such issuance")
             }
             if let recorded = existing.outcome {
@@ -561,14 +583,16 @@ public final class IssuanceService: Sendable {
             }
             let recordedAt = RFC3339.format(now)
             // The audit record first (a failed outcome voids the issuance there), then the state.
-            try audit.append([JSONObject([
+            let record = JSONObject([
                 ("type", .string("outcome")), ("issuanceId", .string(issuanceId)), ("time", .string(recordedAt)),
                 ("outcome", .string(outcome)), ("void", .bool(outcome == "failed")),
-            ])!])
-            guard let after = try state.setOutcome(issuanceId, outcome: outcome, recordedAt: recordedAt),
+            ])!
+            guard let after = try records.setOutcome(issuanceId, outcome: outcome, recordedAt: recordedAt, audit: record),
                   let final = after.outcome, let at = after.recordedAt else {
                 throw IssuanceError(.internalError, "outcome not recorded")
             }
+            // Another server may have recorded a different outcome first.
+            guard final == outcome else { throw IssuanceError(.outcomeConflict, "outcome already \(final)") }
             return outcomeAnswer(issuanceId, final, at)
         } catch let error as IssuanceError {
             throw error

@@ -28,7 +28,7 @@ public struct StartError: Error, CustomStringConvertible, Sendable {
 /// drains in-flight requests on SIGTERM/SIGINT.
 public final class KofuServer: Sendable {
     public let config: KofuConfig
-    public let replica: SQLiteReplica
+    public let replica: any ReplicaStore
     public let service: IssuanceService
     let trust: TrustStore
     let metrics = ServerMetrics()
@@ -57,27 +57,34 @@ public final class KofuServer: Sendable {
     public init(config: KofuConfig, templatesDirectory: String, logger: Logger) throws(StartError) {
         self.config = config
         self.logger = logger
-        guard case .sqlite(let folder) = config.replica else {
-            throw StartError("replica.url: the PostgreSQL replica is not available in this version; use replica.path")
-        }
-        do {
-            replica = try SQLiteReplica(folder: folder)
-        } catch {
-            throw StartError("replica.path \(folder): \(error)")
-        }
-        let state: IssuanceStateStore
-        do {
-            state = try IssuanceStateStore(folder: folder)
-        } catch {
-            throw StartError("replica.path \(folder): \(error)")
-        }
-        let audit: AuditLog
+        let records: any IssuanceRecords
         let hasher: KeyedHasher
-        do {
-            audit = try AuditLog(folder: config.audit.path)
-            hasher = try KeyedHasher.loadOrCreate(folder: config.audit.path)
-        } catch {
-            throw StartError("audit.path: \(error)")
+        switch config.replica {
+        case .sqlite(let folder):
+            let state: IssuanceStateStore
+            do {
+                replica = try SQLiteReplica(folder: folder)
+                state = try IssuanceStateStore(folder: folder)
+            } catch {
+                throw StartError("replica.path \(folder): \(error)")
+            }
+            do {
+                records = LocalIssuanceRecords(state: state, audit: try AuditLog(folder: config.audit.path))
+                hasher = try KeyedHasher.loadOrCreate(folder: config.audit.path)
+            } catch {
+                throw StartError("audit.path: \(error)")
+            }
+        case .postgres(let url):
+            // Several servers on one database: the replica, the answers, the audit chain and the
+            // keyed-hash key all live there (operations.md "More than one server").
+            do {
+                replica = try PostgresReplica(url: url)
+                let shared = try PostgresIssuanceState(url: url)
+                records = SharedIssuanceRecords(store: shared)
+                hasher = KeyedHasher(key: try shared.keyedHashKey())
+            } catch {
+                throw StartError("\(ReplicaStores.describe(config.replica)): \(error)")
+            }
         }
         do {
             trust = try TrustStore(anchorFiles: config.trust.anchors, intermediateFiles: config.trust.intermediates,
@@ -91,7 +98,7 @@ public final class KofuServer: Sendable {
         pool.start()
         let eventLogger = logger
         service = IssuanceService(
-            settings: IssuanceSettings(config), replica: replica, state: state, audit: audit, trust: trust,
+            settings: IssuanceSettings(config), replica: replica, records: records, trust: trust,
             renderer: renderer, hasher: hasher, runner: PoolRunner(pool: pool, limit: threads * 4),
             events: { event in
                 var metadata: Logger.Metadata = [:]

@@ -14,7 +14,7 @@ public enum SyncFeed {
         case failed(String)
     }
 
-    public static func apply(_ body: [UInt8], to store: SQLiteReplica, at now: Date) -> Answer {
+    public static func apply(_ body: [UInt8], to store: any ReplicaStore, at now: Date) -> Answer {
         guard body.count <= maxBodyBytes else { return .refused(Problem(code: "PAYLOAD_TOO_LARGE")) }
         let batch: SyncBatch
         do {

@@ -42,9 +42,10 @@ public struct SyncStatus: Sendable, Equatable {
 /// `apply` returns (the WAL is synced at commit). Readers see the state of one commit for the
 /// whole of their read transaction (a WAL read transaction is the snapshot), however many
 /// batches commit meanwhile. Text is stored and returned byte-exactly.
-public final class SQLiteReplica: @unchecked Sendable {
+public final class SQLiteReplica: ReplicaStore, @unchecked Sendable {
     /// `[replica] path`: the folder holding the store files and the `current` pointer.
     public let folder: String
+    public var location: String { folder }
     private var writerFile: String
     private var writer: SQLiteConnection
     private let lock = NSLock()

@@ -31,22 +31,10 @@ public struct ReseedProgress: Sendable {
 }
 
 extension SQLiteReplica {
-    /// Counts what `extract` would replace, without changing anything (`--dry-run`).
-    public func summary(of extract: Extract) throws(StoreError) -> ReseedSummary {
-        var keys = ExtractKeys()
-        for r in extract.residents { keys.residents.insert(ExtractKeys.code(r.juminhyoCode)) }
-        for s in extract.seals { keys.seals.insert(ExtractKeys.code(s.juminhyoCode)) }
-        for c in extract.cards { keys.cards.insert(ExtractKeys.CardKey(c.certSha256)) }
-        for r in extract.restrictions { keys.restrictions.insert(ExtractKeys.restriction(r.juminhyoCode, r.kind.rawValue)) }
-        return try summary(of: ScannedExtract(asOfSeq: extract.asOfSeq, createdAt: extract.createdAt, residents: keys.residents.count,
-                                              seals: keys.seals.count, cards: keys.cards.count, restrictions: keys.restrictions.count,
-                                              keys: keys))
-    }
-
     /// Counts what a scanned extract would replace (`kofu reseed --dry-run`).
     public func summary(of extract: ScannedExtract) throws(StoreError) -> ReseedSummary {
         do {
-            return try read { snapshot in try Self.summary(extract, old: snapshot.connection) }
+            return try readSnapshot { snapshot in try Self.summary(extract, old: snapshot.connection) }
         } catch {
             throw error as? StoreError ?? StoreError(message: "\(error)")
         }
@@ -75,22 +63,8 @@ extension SQLiteReplica {
 
     /// Replaces the replica with `extract` (held in memory): see `reseed(extractFile:…)`.
     public func reseed(_ extract: Extract, at now: Date, progress: ((Int, Int) -> Void)? = nil) throws(StoreError) -> ReseedSummary {
-        let total = extract.residents.count + extract.seals.count + extract.cards.count + extract.restrictions.count
-        var done = 0
-        func tick() {
-            done += 1
-            if done % 10_000 == 0 || done == total { progress?(done, total) }
-        }
-        do {
-            return try replace(asOfSeq: { extract.asOfSeq }, at: now) { builder in
-                for x in extract.residents { try builder.add(.resident(x)); tick() }
-                for x in extract.seals { try builder.add(.seal(x)); tick() }
-                for x in extract.cards { try builder.add(.card(x)); tick() }
-                for x in extract.restrictions { try builder.add(.restriction(x)); tick() }
-                return try self.summary(of: extract)
-            }
-        } catch {
-            throw error as? StoreError ?? StoreError(message: "\(error)")
+        try Reseeding.inMemory(extract, store: self, progress: progress) { asOfSeq, load in
+            try replace(asOfSeq: asOfSeq, at: now, load: load)
         }
     }
 
@@ -102,31 +76,13 @@ extension SQLiteReplica {
     /// deleted and the live replica is untouched.
     public func reseed(extractFile: String, municipality: String, at now: Date,
                        progress: ((ReseedProgress) -> Void)? = nil) throws(ReseedError) -> ReseedSummary {
-        let reader: ExtractLineReader
-        do { reader = try ExtractLineReader(file: extractFile) } catch { throw .extract(error) }
-        var records = 0
-        var asOfSeq: Int64 = 0
-        do {
-            return try replace(asOfSeq: { asOfSeq }, at: now) { builder in
-                let scanned = try Extract.scan(reader, municipality: municipality) { record, json in
-                    try builder.add(record, json: json)
-                    records += 1
-                    if records % 20_000 == 0 {
-                        progress?(ReseedProgress(records: records, fileBytesRead: reader.fileBytesRead, fileSize: reader.fileSize))
-                    }
-                }
-                progress?(ReseedProgress(records: records, fileBytesRead: reader.fileBytesRead, fileSize: reader.fileSize))
-                asOfSeq = scanned.asOfSeq
-                return try self.summary(of: scanned)
-            }
-        } catch {
-            if let e = error as? ExtractError { throw .extract(e) }
-            throw .store(error as? StoreError ?? StoreError(message: "\(error)"))
+        try Reseeding.fromFile(extractFile, municipality: municipality, store: self, progress: progress) { asOfSeq, load in
+            try replace(asOfSeq: asOfSeq, at: now, load: load)
         }
     }
 
     /// Build beside, switch under the exclusive switch lock, delete the old store.
-    private func replace(asOfSeq: () -> Int64, at now: Date, load: (StoreBuilder) throws -> ReseedSummary) throws -> ReseedSummary {
+    private func replace(asOfSeq: () -> Int64, at now: Date, load: (any RecordSink) throws -> ReseedSummary) throws -> ReseedSummary {
         // One reseed at a time; while it runs nobody else treats its files as leftovers.
         let reseedLock = try FileLock(path: folder + "/" + Self.reseedLockName)
         guard reseedLock.tryLock() else { throw StoreError(message: "another reseed is running on \(folder)") }
@@ -171,7 +127,7 @@ extension SQLiteReplica {
 /// Loads records into a new store file that nothing reads until it is switched in, so it is
 /// built without a journal and without syncing (a crash leaves a `.building` file that is
 /// deleted later); `finish` builds the indexes, turns on WAL, and makes the file durable once.
-final class StoreBuilder {
+final class StoreBuilder: RecordSink {
     let building: String
     let file: String
     private var connection: SQLiteConnection?
@@ -200,7 +156,7 @@ final class StoreBuilder {
     }
 
     /// References and duplicates were checked by the extract's validation.
-    func add(_ record: ExtractRecord, json: [UInt8]? = nil) throws(StoreError) {
+    func add(_ record: ExtractRecord, json: [UInt8]?) throws(StoreError) {
         guard let c = connection else { throw StoreError(message: "the new store was discarded") }
         // Cached statements belong to the connection, so dropping it closes the file.
         switch record {

@@ -13,15 +13,13 @@ public struct ActiveSeal: Sendable, Equatable {
     public let heightMm: Double
 }
 
-/// Reads on one consistent state of the replica: everything read through one snapshot comes
-/// from the same commit, whatever batches commit meanwhile (a WAL read transaction).
-public final class ReplicaSnapshot {
+/// The SQLite snapshot: a WAL read transaction on a read-only connection.
+final class SQLiteSnapshot: ReplicaSnapshot {
     let connection: SQLiteConnection
 
     init(connection: SQLiteConnection) { self.connection = connection }
 
-    /// The resident a card certificate (lowercase hex SHA-256 of its DER) is bound to.
-    public func resident(forCard certSha256: String) throws -> StoredResident? {
+    func resident(forCard certSha256: String) throws -> StoredResident? {
         let s = try connection.cached("""
             SELECT r.record, r.deleted FROM cards c JOIN residents r ON r.code = c.code WHERE c.cert_sha256 = ?
             """).bind([.text(certSha256)])
@@ -30,8 +28,7 @@ public final class ReplicaSnapshot {
         return StoredResident(record: try Resident.stored(s.blob(0)), deleted: s.int(1) != 0)
     }
 
-    /// The household's current (not logically deleted) members in household order (出力順位).
-    public func currentMembers(household: String) throws -> [Resident] {
+    func currentMembers(household: String) throws -> [Resident] {
         let s = try connection.cached("SELECT record FROM residents WHERE household = ? AND deleted = 0 ORDER BY household_order, code")
             .bind([.text(household)])
         defer { s.reset() }
@@ -40,9 +37,7 @@ public final class ReplicaSnapshot {
         return out
     }
 
-    /// The 住民票コード of the household's current members in household order, without decoding
-    /// their records (for the count behind the 認証文 and the final household check).
-    public func currentMemberCodes(household: String) throws -> [String] {
+    func currentMemberCodes(household: String) throws -> [String] {
         let s = try connection.cached("SELECT code FROM residents WHERE household = ? AND deleted = 0 ORDER BY household_order, code")
             .bind([.text(household)])
         defer { s.reset() }
@@ -51,7 +46,7 @@ public final class ReplicaSnapshot {
         return out
     }
 
-    public func activeSeal(_ juminhyoCode: String) throws -> ActiveSeal? {
+    func activeSeal(_ juminhyoCode: String) throws -> ActiveSeal? {
         let s = try connection.cached("SELECT registration, registered_on, png, width_mm, height_mm FROM seals WHERE code = ? AND active = 1")
             .bind([.int(StoreKey.of(juminhyoCode) ?? -1)])
         defer { s.reset() }
@@ -60,7 +55,7 @@ public final class ReplicaSnapshot {
                           widthMm: Double(s.text(3)) ?? 0, heightMm: Double(s.text(4)) ?? 0)
     }
 
-    public func restrictions(_ juminhyoCode: String) throws -> Set<Restriction.Kind> {
+    func restrictions(_ juminhyoCode: String) throws -> Set<Restriction.Kind> {
         let s = try connection.cached("SELECT kind FROM restrictions WHERE code = ?").bind([.int(StoreKey.of(juminhyoCode) ?? -1)])
         defer { s.reset() }
         var out: Set<Restriction.Kind> = []
@@ -77,7 +72,11 @@ extension SQLiteReplica {
     /// Each call first resolves `current` (one readlink), so a read that starts after a reseed's
     /// switch always reads the new store; connections to a store switched away from are closed
     /// as soon as this is noticed, never reused.
-    public func read<T>(_ body: (ReplicaSnapshot) throws -> T) throws -> T {
+    public func read<T>(_ body: (any ReplicaSnapshot) throws -> T) throws -> T {
+        try readSnapshot(body)
+    }
+
+    func readSnapshot<T>(_ body: (SQLiteSnapshot) throws -> T) throws -> T {
         let connection = try readConnection()
         try connection.cached("BEGIN").run()
         var ok = false
@@ -94,7 +93,7 @@ extension SQLiteReplica {
         let first = try connection.cached("SELECT value FROM meta WHERE key = 'last_seq'")
         _ = try first.step()
         first.reset()
-        let result = try body(ReplicaSnapshot(connection: connection))
+        let result = try body(SQLiteSnapshot(connection: connection))
         ok = true
         return result
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Issuance
 import KofuConfiguration
+import Replica
 
 struct Audit: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,7 +25,17 @@ struct AuditVerify: ParsableCommand {
 
     func run() throws {
         let settings = Self.loadConfiguration(config)
-        let result = AuditLog.verify(folder: settings.audit.path)
+        let result: AuditLog.Verification
+        switch settings.replica {
+        case .sqlite: result = AuditLog.verify(folder: settings.audit.path)
+        case .postgres(let url):
+            // Several servers append one chain in the database.
+            do {
+                result = SharedIssuanceRecords.verify(try PostgresIssuanceState(url: url))
+            } catch {
+                Self.fail("\(ReplicaStores.describe(settings.replica)): \(error)")
+            }
+        }
         if let fault = result.fault { Self.fail("audit log: \(fault)") }
         print("audit log intact: \(result.records) records")
     }

@@ -26,9 +26,6 @@ struct Reseed: ParsableCommand {
 
     func run() throws {
         let settings = Self.loadConfiguration(config)
-        guard case .sqlite(let folder) = settings.replica else {
-            Self.fail("replica.url: the PostgreSQL replica is not available yet; use replica.path")
-        }
         let started = Date()
         let terminal = isatty(2) != 0
         let summary: ReseedSummary
@@ -41,13 +38,13 @@ struct Reseed: ParsableCommand {
                 Self.fail("\(extract): \(error)")
             }
             do {
-                summary = try SQLiteReplica(folder: folder).summary(of: scanned)
+                summary = try ReplicaStores.open(settings.replica).summary(of: scanned)
             } catch {
                 Self.fail("\(error)")
             }
         } else {
-            let store: SQLiteReplica
-            do { store = try SQLiteReplica(folder: folder) } catch { Self.fail("\(error)") }
+            let store: any ReplicaStore
+            do { store = try ReplicaStores.open(settings.replica) } catch { Self.fail("\(ReplicaStores.describe(settings.replica)): \(error)") }
             do {
                 summary = try store.reseed(extractFile: extract, municipality: settings.municipality.code, at: Date()) { p in
                     guard terminal else { return }

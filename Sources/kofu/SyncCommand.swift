@@ -32,17 +32,14 @@ struct SyncApply: ParsableCommand {
 
     func run() throws {
         let settings = Self.loadConfiguration(config)
-        guard case .sqlite(let folder) = settings.replica else {
-            Self.fail("replica.url: the PostgreSQL replica is not available yet; use replica.path")
-        }
         guard let handle = FileHandle(forReadingAtPath: batch) else { Self.fail("cannot read batch file \(batch)") }
         let data = (try? handle.read(upToCount: SyncFeed.maxBodyBytes + 1)) ?? Data()
         try? handle.close()
-        let store: SQLiteReplica
+        let store: any ReplicaStore
         do {
-            store = try SQLiteReplica(folder: folder)
+            store = try ReplicaStores.open(settings.replica)
         } catch {
-            Self.fail("replica.path \(folder): \(error)")
+            Self.fail("\(ReplicaStores.describe(settings.replica)): \(error)")
         }
         // The same function the sync listener answers with: the same answers and problem documents.
         switch SyncFeed.apply([UInt8](data), to: store, at: Date()) {
