@@ -246,7 +246,10 @@ extension Extract {
         do {
             value = try JSONParser.parse(bytes)
         } catch {
-            throw ExtractError(line: n, field: nil, message: "bad JSON: \(error)")
+            // A string breaking the text rules names its member, as a refused field does.
+            let field = (error.code == .loneSurrogate || error.code == .controlCharacter) && !error.path.isEmpty
+                ? error.path.joined(separator: ".") : nil
+            throw ExtractError(line: n, field: field, message: "bad JSON: \(error)")
         }
         guard case .object(let o) = value else { throw ExtractError(line: n, field: nil, message: "not a JSON object") }
         return o
