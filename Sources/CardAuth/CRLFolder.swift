@@ -29,14 +29,26 @@ final class LoadedCRL: @unchecked Sendable {
     /// (file system timestamps are coarser than a nanosecond); checked by content next time.
     let racy: Bool
     let crl: AcceptedCRL?
+    /// Why the file counts as absent (nil when `crl` is set), for the operators' log.
+    let problem: String?
 
-    init(name: String, stamp: FileStamp, contentDigest: [UInt8], racy: Bool, crl: AcceptedCRL?) {
+    init(name: String, stamp: FileStamp, contentDigest: [UInt8], racy: Bool, crl: AcceptedCRL?, problem: String? = nil) {
         self.name = name
         self.stamp = stamp
         self.contentDigest = contentDigest
         self.racy = racy
         self.crl = crl
+        self.problem = crl == nil ? (problem ?? "not a usable CRL") : nil
     }
+}
+
+/// How one `*.crl` file of `[trust] crl_dir` was judged when it was (re)read: loaded, or counted
+/// as absent and why. No personal data: a file name and a reason.
+public struct CRLNotice: Sendable, Equatable, CustomStringConvertible {
+    public let file: String
+    /// nil: loaded. Otherwise why the file counts as absent.
+    public let problem: String?
+    public var description: String { file + ": " + (problem.map { "counts as absent: " + $0 } ?? "loaded") }
 }
 
 /// A CRL that parsed, is a complete (not delta) CRL, and is signed by a configured CA.

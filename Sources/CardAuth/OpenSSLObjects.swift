@@ -111,6 +111,17 @@ final class CRLRef: @unchecked Sendable {
     var nextUpdate: Int64? { X509_CRL_get0_nextUpdate(pointer).flatMap(epochSeconds) }
     var isDelta: Bool { X509_CRL_get_ext_by_NID(pointer, NID_delta_crl, -1) >= 0 }
 
+    /// One lookup of a serial no certificate has (0), which makes OpenSSL sort the revoked
+    /// entries now (it sorts lazily, at the first lookup).
+    func prepareLookups() {
+        guard let serial = ASN1_INTEGER_new() else { return }
+        defer { ASN1_INTEGER_free(serial) }
+        ASN1_INTEGER_set(serial, 0)
+        var revoked: OpaquePointer? = nil
+        _ = X509_CRL_get0_by_serial(pointer, &revoked, serial)
+        ERR_clear_error()
+    }
+
     /// The CRLNumber as a big-endian magnitude without leading zeros; `.absent` when the
     /// extension is missing, nil when it is present but does not decode.
     enum Number: Comparable {

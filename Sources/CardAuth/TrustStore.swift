@@ -122,19 +122,36 @@ public final class TrustStore: @unchecked Sendable {
 
     // MARK: CRLs
 
+    /// A CRL file larger than this is not read: it counts as absent (fail closed: without another
+    /// valid CRL for its issuer, card requests get REVOCATION_UNAVAILABLE) and is reported. OpenSSL
+    /// holds about 250 bytes of heap per revoked entry (a 25 MB CRL of a million entries: about
+    /// 250 MB), so this bounds one file to about 1.3 million entries and 350 MB (docs/limits.md).
+    public static let maxCRLFileBytes = 32 << 20
+
     /// Re-reads `crl_dir` if any `*.crl` file was added, removed, renamed or rewritten. Costs one
     /// directory listing and one `stat` per file when nothing changed (plus a re-read of files
     /// modified in the last two seconds, whose stamps cannot prove that they are unchanged).
-    public func refreshCRLs() {
+    /// Parsing a large CRL takes a while (about a second for a million entries): call it off
+    /// the event loops and the cooperative pool. Verifications meanwhile use the previous set.
+    /// Returns how each file that was (re)judged by this call was judged.
+    @discardableResult
+    public func refreshCRLs() -> [CRLNotice] {
         refreshLock.lock()
         defer { refreshLock.unlock() }
         let stamps = CRLFolder.scan(crlDirectory)
         let old = crlSet
         var files: [String: LoadedCRL] = [:]
+        var notices: [CRLNotice] = []
         for (name, stamp) in stamps {
             let previous = old.files[name]
             if let previous, previous.stamp == stamp, !previous.racy {
                 files[name] = previous
+                continue
+            }
+            if stamp.size > Self.maxCRLFileBytes {
+                let problem = "\(stamp.size) bytes, over the limit of \(Self.maxCRLFileBytes) bytes; not read"
+                if previous?.stamp != stamp { notices.append(CRLNotice(file: name, problem: problem)) }
+                files[name] = LoadedCRL(name: name, stamp: stamp, contentDigest: [], racy: false, crl: nil, problem: problem)
                 continue
             }
             let readAt = CRLFolder.realTimeNow()
@@ -148,31 +165,43 @@ public final class TrustStore: @unchecked Sendable {
                 files[name] = racy ? previous : LoadedCRL(name: name, stamp: stamp, contentDigest: digest, racy: false, crl: previous.crl)
                 continue
             }
-            files[name] = LoadedCRL(name: name, stamp: stamp, contentDigest: digest, racy: racy, crl: accept(bytes))
+            let (crl, problem) = accept(bytes)
+            files[name] = LoadedCRL(name: name, stamp: stamp, contentDigest: digest, racy: racy, crl: crl, problem: problem)
+            notices.append(CRLNotice(file: name, problem: files[name]!.problem))
         }
         let next = CRLSet(files: files)
         stateLock.lock()
         current = next
         stateLock.unlock()
+        return notices
+    }
+
+    /// Every `*.crl` file as last judged, by name (for the log at start-up).
+    public func crlNotices() -> [CRLNotice] {
+        crlSet.files.values.map { CRLNotice(file: $0.name, problem: $0.problem) }.sorted { $0.file < $1.file }
     }
 
     /// A CRL counts when it parses, is a complete CRL (delta CRLs are not used), and is signed by
     /// a configured CA certificate with its issuer's name; anything else counts as absent, so a
     /// forged CRL with a high CRLNumber cannot hide the genuine one.
-    private func accept(_ bytes: [UInt8]) -> AcceptedCRL? {
-        guard let crl = CRLRef(file: bytes), !crl.isDelta, let thisUpdate = crl.thisUpdate, let number = crl.number else {
-            return nil
-        }
+    private func accept(_ bytes: [UInt8]) -> (AcceptedCRL?, String?) {
+        guard let crl = CRLRef(file: bytes) else { return (nil, "does not parse as a DER or PEM CRL") }
+        guard !crl.isDelta else { return (nil, "a delta CRL (not used)") }
+        guard let thisUpdate = crl.thisUpdate else { return (nil, "thisUpdate unreadable") }
+        guard let number = crl.number else { return (nil, "CRLNumber present but unreadable") }
         let hasNextUpdate = X509_CRL_get0_nextUpdate(crl.pointer) != nil
         let nextUpdate = crl.nextUpdate
-        if hasNextUpdate && nextUpdate == nil { return nil }
+        if hasNextUpdate && nextUpdate == nil { return (nil, "nextUpdate unreadable") }
         let issuer = crl.issuerDER
         let signed = caCertificates.contains { ca in
             ca.subjectDER == issuer && ca.publicKey.map { crl.isSigned(by: $0) } == true
         }
-        guard signed else { return nil }
-        return AcceptedCRL(object: crl, issuerDER: issuer, issuer: crl.issuerRFC2253, number: number,
-                           thisUpdate: thisUpdate, nextUpdate: nextUpdate)
+        guard signed else { return (nil, "not signed by a configured CA under its own name") }
+        // OpenSSL sorts the revoked entries at the first lookup, under the CRL's lock: do it here,
+        // off the request path, rather than in the first card request after a large CRL arrives.
+        crl.prepareLookups()
+        return (AcceptedCRL(object: crl, issuerDER: issuer, issuer: crl.issuerRFC2253, number: number,
+                            thisUpdate: thisUpdate, nextUpdate: nextUpdate), nil)
     }
 
     /// For /readyz: every CA that issues card certificates has a CRL valid at `time`

@@ -35,13 +35,25 @@ public struct JSONParseError: Error, Equatable, CustomStringConvertible, Sendabl
     public let column: Int
     /// The repeated member name, for `DUPLICATE_KEY`; nil otherwise.
     public let key: String?
+    /// Where in the document the fault is: the member names and (decimal) array indices of the
+    /// containers open at the fault, outermost first, ending with the member or element being
+    /// read (`["events", "3", "resident", "name"]` for a lone surrogate escape in that name).
+    /// While a member name itself is read, the path ends at its object. Empty at the top level.
+    /// Not part of `==`: it locates the fault for a caller (the sync feed names the field of
+    /// INVALID_EVENT with it), the code and position identify it.
+    public let path: [String]
 
-    init(code: Code, offset: Int, line: Int, column: Int, key: String? = nil) {
+    init(code: Code, offset: Int, line: Int, column: Int, key: String? = nil, path: [String] = []) {
         self.code = code
         self.offset = offset
         self.line = line
         self.column = column
         self.key = key
+        self.path = path
+    }
+
+    func at(path: [String]) -> JSONParseError {
+        JSONParseError(code: code, offset: offset, line: line, column: column, key: key, path: path)
     }
 
     public var description: String {

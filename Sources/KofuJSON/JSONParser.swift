@@ -69,6 +69,26 @@ private struct Scanner {
         try validateUTF8()
         if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { throw fail(.byteOrderMark, at: 0) }
         var stack: [Frame] = []
+        var readingName = false
+        do {
+            return try parseValues(&stack, &readingName)
+        } catch {
+            // Only on failure: the path of the fault, from the containers still open.
+            var path: [String] = []
+            for (k, frame) in stack.enumerated() {
+                if frame.isObject {
+                    // While the top object's next member name is read, its last key is the previous member's.
+                    if k == stack.count - 1 && readingName { break }
+                    if let key = frame.object.lastKey { path.append(key) }
+                } else {
+                    path.append(String(frame.items.count))
+                }
+            }
+            throw error.at(path: path)
+        }
+    }
+
+    private mutating func parseValues(_ stack: inout [Frame], _ readingName: inout Bool) throws(JSONParseError) -> JSONValue {
         while true {
             skipWhitespace()
             guard i < bytes.count else { throw fail(.unexpectedEnd) }
@@ -120,7 +140,9 @@ private struct Scanner {
                     if b == ASCII.comma {
                         i += 1
                         skipWhitespace()
+                        readingName = true
                         try memberName(into: &stack[top].object)
+                        readingName = false
                         break closing
                     }
                     guard b == ASCII.closeBrace else { throw fail(.unexpectedCharacter) }

@@ -135,6 +135,9 @@ struct ObjectBuilder {
 
     mutating func setLastValue(_ value: JSONValue) { members[members.count - 1].value = value }
 
+    /// The name of the member whose value is being read (for an error's path).
+    var lastKey: String? { members.last?.key }
+
     consuming func build() -> JSONObject { JSONObject(members: members, index: index) }
 }
 

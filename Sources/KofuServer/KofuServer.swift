@@ -176,6 +176,9 @@ public final class KofuServer: Sendable {
                 sync \(config.listen.sync)); any loopback caller counts as the center and as the upstream
                 """)
         }
+        for notice in trust.crlNotices() where notice.problem != nil {
+            logger.warning("trust.crl_dir \(notice)")
+        }
         if !isReady {
             logger.warning("no currently valid CRL in trust.crl_dir: not ready; card requests get REVOCATION_UNAVAILABLE")
         }
@@ -252,7 +255,19 @@ struct Housekeeping: Service {
         var ticks = 0
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             try? await Task.sleep(for: .seconds(1))
-            server.trust.refreshCRLs()
+            // On a thread of its own: parsing a CRL of a million entries takes about a second,
+            // which would hold one of the cooperative pool's few threads (and so requests).
+            let trust = server.trust
+            let notices = await withCheckedContinuation { (done: CheckedContinuation<[CRLNotice], Never>) in
+                Thread.detachNewThread { done.resume(returning: trust.refreshCRLs()) }
+            }
+            for notice in notices {
+                if notice.problem == nil {
+                    server.logger.info("trust.crl_dir \(notice)")
+                } else {
+                    server.logger.warning("trust.crl_dir \(notice)")
+                }
+            }
             server.followSuspension()
             ticks += 1
             if ticks % 60 == 0 { server.service.maintenance() }

@@ -1619,9 +1619,9 @@ public enum OpenAPIDocument {
             "description": "INVALID_EVENT only: the event's 0-based position in `events`."
           },
           "seq": {
-            "type": "integer",
+            "type": ["integer", "null"],
             "minimum": 1,
-            "description": "INVALID_EVENT only: the event's seq, where it could be read."
+            "description": "INVALID_EVENT only: the event's seq; null where it could not be read (the event is not an object or its seq is not valid, or the string content of a field broke the JSON itself: a lone surrogate escape, a raw control character)."
           },
           "field": {
             "type": "string",

@@ -178,6 +178,59 @@ public final class TestPKI: @unchecked Sendable {
         try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
     }
 
+    /// A CRL of the intermediate with `count` revoked serials (filler serials from 2^40 on, which
+    /// no card has) plus `revoking`, DER built by hand: the OpenSSL API needs about a kilobyte of
+    /// heap per entry to build one, this needs the 25 bytes each entry takes in the file. For the
+    /// resource-limit tests (a CRL of a million entries is about 25 MB).
+    public func makeLargeCRL(count: Int, revoking: [TestCard] = [], thisUpdate: Date, nextUpdate: Date, number: Int) throws -> [UInt8] {
+        func length(_ n: Int) -> [UInt8] {
+            if n < 0x80 { return [UInt8(n)] }
+            var bytes: [UInt8] = []
+            var v = n
+            while v > 0 { bytes.insert(UInt8(v & 0xFF), at: 0); v >>= 8 }
+            return [0x80 | UInt8(bytes.count)] + bytes
+        }
+        func tlv(_ tag: UInt8, _ content: [UInt8]) -> [UInt8] { [tag] + length(content.count) + content }
+        func integer(_ v: UInt64) -> [UInt8] {
+            var bytes: [UInt8] = []
+            var x = v
+            repeat { bytes.insert(UInt8(x & 0xFF), at: 0); x >>= 8 } while x > 0
+            if bytes[0] & 0x80 != 0 { bytes.insert(0, at: 0) }
+            return tlv(0x02, bytes)
+        }
+        func utcTime(_ date: Date) -> [UInt8] {
+            let f = DateFormatter()
+            f.locale = Locale(identifier: "en_US_POSIX")
+            f.timeZone = TimeZone(secondsFromGMT: 0)
+            f.dateFormat = "yyMMddHHmmss'Z'"
+            return tlv(0x17, Array(f.string(from: date).utf8))
+        }
+        let sha256WithRSA: [UInt8] = [0x30, 0x0D, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0B, 0x05, 0x00]
+        var nameOut: UnsafeMutablePointer<UInt8>? = nil
+        let nameLength = i2d_X509_NAME(X509_get_subject_name(intermediate.certificate.pointer), &nameOut)
+        guard nameLength > 0, let nameOut else { throw TestPKIError("i2d_X509_NAME") }
+        let issuerName = Array(UnsafeBufferPointer(start: nameOut, count: Int(nameLength)))
+        kofu_OPENSSL_free(nameOut)
+
+        let revokedOn = utcTime(thisUpdate)
+        var entries: [UInt8] = []
+        entries.reserveCapacity((count + revoking.count) * 26)
+        func entry(_ serial: UInt64) {
+            let s = integer(serial)
+            entries.append(0x30)
+            entries.append(UInt8(s.count + revokedOn.count))
+            entries.append(contentsOf: s)
+            entries.append(contentsOf: revokedOn)
+        }
+        for card in revoking { entry(card.serial) }
+        for k in 0..<count { entry((1 << 40) + UInt64(k)) }
+        let crlNumber = tlv(0xA0, tlv(0x30, tlv(0x30, [0x06, 0x03, 0x55, 0x1D, 0x14] + tlv(0x04, integer(UInt64(number))))))
+        let tbs = tlv(0x30, [0x02, 0x01, 0x01] + sha256WithRSA + issuerName + revokedOn + utcTime(nextUpdate)
+                      + tlv(0x30, entries) + crlNumber)
+        let signature = intermediate.key.signSHA256(tbs)
+        return tlv(0x30, tbs + sha256WithRSA + tlv(0x03, [0x00] + signature))
+    }
+
     // MARK: Cards
 
     public enum KeyUsage: String, Sendable {
@@ -199,11 +252,17 @@ public final class TestPKI: @unchecked Sendable {
         public var freshKey = false
         /// basicConstraints cA=TRUE on the card (a CA certificate presented as a card).
         public var isCA = false
+        /// This many extra extensions, each with an OID of its own under 2.999 (the example arc)
+        /// and a NULL value: a certificate with thousands of extensions (issue 8's resource limits).
+        public var manyExtensions = 0
+        /// Whether those extensions are marked critical.
+        public var manyExtensionsCritical = false
 
         public init(notBefore: TimeInterval = -86_400 * 30, notAfter: TimeInterval = 86_400 * 365 * 5,
                     keyUsage: [KeyUsage]? = [.digitalSignature], includePolicy: Bool = true,
                     policyOID: String = TestPKI.policyOID, extraCriticalExtension: Bool = false,
-                    issuer: Issuer = .intermediate, freshKey: Bool = false, isCA: Bool = false) {
+                    issuer: Issuer = .intermediate, freshKey: Bool = false, isCA: Bool = false,
+                    manyExtensions: Int = 0, manyExtensionsCritical: Bool = false) {
             self.notBefore = notBefore
             self.notAfter = notAfter
             self.keyUsage = keyUsage
@@ -213,6 +272,8 @@ public final class TestPKI: @unchecked Sendable {
             self.issuer = issuer
             self.freshKey = freshKey
             self.isCA = isCA
+            self.manyExtensions = manyExtensions
+            self.manyExtensionsCritical = manyExtensionsCritical
         }
     }
 
@@ -237,7 +298,8 @@ public final class TestPKI: @unchecked Sendable {
             subject: [("C", "JP"), ("CN", "kofu test card " + String(serial, radix: 16))], serial: serial,
             notBefore: t + Int64(options.notBefore), notAfter: t + Int64(options.notAfter),
             publicKey: key, issuer: authority, signer: authority.key, extensions: extensions,
-            unknownCriticalExtension: options.extraCriticalExtension)
+            unknownCriticalExtension: options.extraCriticalExtension,
+            many: (options.manyExtensions, options.manyExtensionsCritical))
         return TestCard(certificate: certificate, key: key, serial: serial)
     }
 
@@ -459,7 +521,8 @@ private func addExtension(_ nid: Int32, _ value: String, to certificate: OpaqueP
 
 private func makeCertificate(
     subject: [(String, String)], serial: UInt64, notBefore: Int64, notAfter: Int64, publicKey: Key,
-    issuer: Authority?, signer: Key, extensions: [(Int32, String)], unknownCriticalExtension: Bool = false
+    issuer: Authority?, signer: Key, extensions: [(Int32, String)], unknownCriticalExtension: Bool = false,
+    many: (count: Int, critical: Bool) = (0, false)
 ) throws -> X509Ref {
     let x = X509_new()!
     let result = X509Ref(x)  // frees on any throw below
@@ -487,6 +550,19 @@ private func makeCertificate(
         let ext = X509_EXTENSION_create_by_OBJ(nil, object, 1, content)!
         defer { X509_EXTENSION_free(ext) }
         X509_add_ext(x, ext, -1)
+    }
+    if many.count > 0 {
+        let content = ASN1_OCTET_STRING_new()!
+        defer { ASN1_OCTET_STRING_free(content) }
+        let null: [UInt8] = [0x05, 0x00]
+        ASN1_OCTET_STRING_set(content, null, 2)
+        for k in 0..<many.count {
+            guard let object = OBJ_txt2obj("2.999.\(k + 1)", 1) else { throw TestPKIError("OBJ_txt2obj") }
+            defer { ASN1_OBJECT_free(object) }
+            let ext = X509_EXTENSION_create_by_OBJ(nil, object, many.critical ? 1 : 0, content)!
+            defer { X509_EXTENSION_free(ext) }
+            X509_add_ext(x, ext, -1)
+        }
     }
     guard X509_sign(x, signer.pointer, EVP_sha256()) > 0 else { throw TestPKIError("X509_sign failed") }
     return result

@@ -246,7 +246,10 @@ extension Extract {
         do {
             value = try JSONParser.parse(bytes)
         } catch {
-            throw ExtractError(line: n, field: nil, message: "bad JSON: \(error)")
+            // A string breaking the text rules names its member, as a refused field does.
+            let field = (error.code == .loneSurrogate || error.code == .controlCharacter) && !error.path.isEmpty
+                ? error.path.joined(separator: ".") : nil
+            throw ExtractError(line: n, field: field, message: "bad JSON: \(error)")
         }
         guard case .object(let o) = value else { throw ExtractError(line: n, field: nil, message: "not a JSON object") }
         return o
@@ -338,11 +341,18 @@ extension Extract {
         var inFlight: [LineBlock] = []
         var block = LineBlock()
         let workers = DispatchQueue(label: "kofu.extract.decode", attributes: .concurrent)
+        /// A fault found while consuming, in file order: it precedes every line still in flight.
+        var consumeFailed = false
         func consumeHead(wait: Bool) throws {
             while let head = inFlight.first {
                 if wait { head.done.wait() } else if head.done.wait(timeout: .now()) != .success { return }
                 inFlight.removeFirst()
-                for (i, decoded) in head.results.enumerated() { try consume(head.first + i, decoded) }
+                do {
+                    for (i, decoded) in head.results.enumerated() { try consume(head.first + i, decoded) }
+                } catch {
+                    consumeFailed = true
+                    throw error
+                }
                 if !wait { continue }
                 return
             }
@@ -379,6 +389,12 @@ extension Extract {
             })
         } catch {
             readError = error
+        }
+        // A fault found while consuming (inside the read loop, when a finished block was taken
+        // up early) is the first in the file: the blocks still in flight hold later lines.
+        if consumeFailed, let readError {
+            for b in inFlight { b.done.wait() }  // let the workers finish before returning
+            throw readError
         }
         // Lines read before a read fault come first; then the fault itself.
         do {

@@ -90,6 +90,16 @@ public struct SyncBatch: Sendable, Equatable {
         do {
             value = try JSONParser.parse(bytes)
         } catch {
+            // A string whose content breaks the text rules (a lone surrogate escape, a raw control
+            // character) inside an event is that event's invalid field, not a malformed batch: the
+            // structure around it is sound. Its seq cannot be read from a document that did not
+            // parse, so it is null.
+            if error.code == .loneSurrogate || error.code == .controlCharacter,
+               error.path.count >= 3, error.path[0] == "events", let index = Int(error.path[1]) {
+                throw InvalidEvent(index: index, seq: nil, field: error.path.dropFirst(2).joined(separator: "."),
+                                   message: error.code == .loneSurrogate ? "contains a lone surrogate escape"
+                                                                         : "contains an unescaped control character")
+            }
             throw InvalidEvent(index: nil, seq: nil, field: "", message: "bad JSON: \(error)")
         }
         guard case .object(let object) = value else {

@@ -219,6 +219,22 @@ import KofuJSON
         #expect(error.offset == 1)
     }
 
+    /// An error names where it is: the members and indices of the open containers.
+    @Test(arguments: [
+        (#"{"events":[{"a":1},{"r":{"name":"\uD800"}}]}"#, ["events", "1", "r", "name"]),
+        (#"[1,2,"\uDC00"]"#, ["2"]),
+        (#""\uD800""#, []),
+        (#"{"a":1,"\uD800":2}"#, []),           // a faulty member name: the path ends at its object
+        (#"{"x":{"\uD800":1}}"#, ["x"]),
+        (#"{"x":{"a":1,"\uD800":1}}"#, ["x"]),
+        (#"{"x":[[{"y":"\uDFFF"}]]}"#, ["x", "0", "0", "y"]),
+    ] as [(String, [String])])
+    func errorsCarryTheirPath(json: String, path: [String]) throws {
+        let error = try #require(parseError(json))
+        #expect(error.code == .loneSurrogate)
+        #expect(error.path == path)
+    }
+
     @Test(arguments: 0..<0x20)
     func rawControlCharactersAreRefused(byte: Int) throws {
         let error = try #require(parseError(bytes("[\"ab") + [UInt8(byte)] + bytes("\"]")))

@@ -117,6 +117,24 @@ enum Feed {
         #expect(Feed.refusal(Feed.batch([bad]))?.field == "seal.impression.png")
     }
 
+    /// A lone surrogate escape or a raw control character can only be seen as bad JSON, but the
+    /// structure around it is sound: the event and the field are named (seq is unreadable).
+    @Test(arguments: [#"\ud800"#, #"a\udfff"#, #"\udc00\ud800"#, "\u{01}"])
+    func badStringContentNamesTheEventAndField(raw: String) {
+        let marker = "@@MARK@@"
+        let text = String(decoding: Feed.batch([
+            Feed.upsert(1, Feed.resident()),
+            Feed.upsert(2, Feed.resident(["juminhyoCode": .string("12345678902"),
+                                          "domicile": .object(JSONObject([(key: "address", value: .string("大阪府")),
+                                                                          (key: "head", value: .string(marker))])!)])),
+        ]), as: UTF8.self).replacingOccurrences(of: marker, with: raw)
+        let refusal = Feed.refusal(Array(text.utf8))
+        #expect(refusal?.index == 1 && refusal?.seq == nil && refusal?.field == "resident.domicile.head", "\(String(describing: refusal))")
+        #expect(refusal?.isMalformedBatch == false)
+        // Outside an event it stays a malformed batch.
+        #expect(Feed.refusal(Array(#"{"events":[],"x":"\ud800"}"#.utf8))?.isMalformedBatch == true)
+    }
+
     /// Every naughty string and every Japanese name edge case through the name field: stored
     /// byte-exactly, or refused naming `resident.name`. Never altered, never a crash.
     @Test func naughtyStringsAreKeptExactlyOrRefusedByField() throws {

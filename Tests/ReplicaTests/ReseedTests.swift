@@ -48,6 +48,22 @@ enum Extracts {
         #expect(try Extract.validate(bytes: Array(good.dropLast()), municipality: "272078").residents.count == 2)  // no final LF
     }
 
+    /// Blocks of lines are decoded in parallel; whatever block finishes first, the fault reported
+    /// is the first in the file. (Found by the gzip-bomb test: with every line blank, a block
+    /// taken up early used to let the next block's fault, at line 514, win over line 2's.)
+    @Test func theFirstFaultInTheFileIsReportedWhateverBlockFinishesFirst() {
+        let header = Array(#"{"format":"kofu-extract/1","municipality":"272078","asOfSeq":1,"createdAt":"2026-11-22T03:00:00+09:00"}"#.utf8) + [0x0A]
+        let bytes = header + [UInt8](repeating: 0x0A, count: 20_000)
+        for _ in 0..<40 {
+            do throws(ExtractError) {
+                _ = try Extract.validate(bytes: bytes, municipality: "272078")
+                Issue.record("accepted")
+            } catch {
+                #expect(error.line == 2 && error.message == "blank line", "\(error)")
+            }
+        }
+    }
+
     @Test func faultsNameTheLineAndField() {
         let r1 = Extracts.line("resident", Extracts.resident("11111111111"))
         // Truncated: the trailer is missing; the fault names the last line read.
