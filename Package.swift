@@ -9,6 +9,14 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "kofu", targets: ["kofu"]),
+        // For the fuzz harnesses of Fuzz/ (a separate package, built with sanitizers): the parsers' modules.
+        .library(name: "KofuJSON", targets: ["KofuJSON"]),
+        .library(name: "KofuDigest", targets: ["KofuDigest"]),
+        .library(name: "KofuConfiguration", targets: ["KofuConfiguration"]),
+        .library(name: "CardAuth", targets: ["CardAuth"]),
+        .library(name: "Issuance", targets: ["Issuance"]),
+        .library(name: "Replica", targets: ["Replica"]),
+        .library(name: "Typesetting", targets: ["Typesetting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -11,3 +11,5 @@ eval "$(bash scripts/postgres.sh start)"
 trap 'bash scripts/postgres.sh stop "$KOFU_POSTGRES_DIR"' EXIT
 export KOFU_TEST_POSTGRES_URL KOFU_REQUIRE_POSTGRES=1
 swift test --skip-build
+# A short run of every libFuzzer harness (docs/fuzzing.md): a parser that now crashes fails CI.
+bash scripts/fuzz.sh 15

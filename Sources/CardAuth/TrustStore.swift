@@ -42,13 +42,7 @@ public final class TrustStore: @unchecked Sendable {
             guard let bytes = FileManager.default.contents(atPath: file) else {
                 throw ConfigurationError(file: file, message: "cannot be read")
             }
-            guard let certificates = X509Ref.parseFile(Array(bytes)) else {
-                throw ConfigurationError(file: file, message: "is not a PEM or DER certificate file")
-            }
-            for c in certificates where X509_check_ca(c.pointer) == 0 {
-                throw ConfigurationError(file: file, message: "holds a certificate that is not a CA certificate")
-            }
-            return certificates
+            return try Self.caCertificates(inFile: Array(bytes), named: file)
         }
         guard !anchorFiles.isEmpty else { throw ConfigurationError(file: "[trust] anchor_files", message: "no trust anchor configured") }
         var anchors: [X509Ref] = [], intermediates: [X509Ref] = []
@@ -78,6 +72,22 @@ public final class TrustStore: @unchecked Sendable {
         self.policyBytes = Array(canonicalOID.utf8)
         self.crlDirectory = crlDirectory
         refreshCRLs()
+    }
+
+    static func caCertificates(inFile bytes: [UInt8], named file: String) throws(ConfigurationError) -> [X509Ref] {
+        guard let certificates = X509Ref.parseFile(bytes) else {
+            throw ConfigurationError(file: file, message: "is not a PEM or DER certificate file")
+        }
+        for c in certificates where X509_check_ca(c.pointer) == 0 {
+            throw ConfigurationError(file: file, message: "holds a certificate that is not a CA certificate")
+        }
+        return certificates
+    }
+
+    /// The checks `init` makes of one `anchor_files`/`intermediate_files` file, from its bytes
+    /// (PEM or DER): the number of CA certificates it holds. For the fuzz harnesses.
+    public static func checkCertificateFile(_ bytes: [UInt8]) throws(ConfigurationError) -> Int {
+        try caCertificates(inFile: bytes, named: "(bytes)").count
     }
 
     private static func isDottedOID(_ s: String) -> Bool {
@@ -203,6 +213,10 @@ public final class TrustStore: @unchecked Sendable {
         return (AcceptedCRL(object: crl, issuerDER: issuer, issuer: crl.issuerRFC2253, number: number,
                             thisUpdate: thisUpdate, nextUpdate: nextUpdate), nil)
     }
+
+    /// Whether `refreshCRLs` would accept a `crl_dir` file with these bytes (DER or PEM): the
+    /// same parsing and checks, without the folder. For the fuzz harnesses.
+    public func acceptsCRL(_ bytes: [UInt8]) -> Bool { accept(bytes) != nil }
 
     /// For /readyz: every CA that issues card certificates has a CRL valid at `time`
     /// (thisUpdate ≤ time < nextUpdate).

@@ -48,6 +48,21 @@ public struct IssuancePayload: Sendable {
     public let copies: Int
 }
 
+extension EligibilityPayload {
+    /// The service's strict decoding of an eligibility payload (already parsed by the JWS layer):
+    /// the payload, or nil and the faulty field. For the fuzz harnesses.
+    public static func decode(_ object: JSONObject) -> (payload: EligibilityPayload?, field: String?) {
+        do throws(PayloadDecoder.Fault) { return (try PayloadDecoder.eligibility(object), nil) } catch { return (nil, error.field) }
+    }
+}
+
+extension IssuancePayload {
+    /// The service's strict decoding of an issuance payload, as `EligibilityPayload.decode`.
+    public static func decode(_ object: JSONObject) -> (payload: IssuancePayload?, field: String?) {
+        do throws(PayloadDecoder.Fault) { return (try PayloadDecoder.issuance(object), nil) } catch { return (nil, error.field) }
+    }
+}
+
 /// Decodes payloads strictly: unknown members at every level, wrong types, values outside their
 /// range or set are MALFORMED_REQUEST naming the field. The JSON itself was already parsed
 /// strictly (I-JSON) by the JWS layer; this parses it again from the exact payload bytes.

@@ -54,6 +54,10 @@ public struct TOMLDocument: Sendable {
         let scalars: [Unicode.Scalar]
         var i = 0
         var line = 1
+        /// Arrays open around the current value: bounded, since each level is a recursive call
+        /// (100 000 `[` overflowed the stack, found by the toml fuzz harness).
+        var arrayDepth = 0
+        static let maxArrayDepth = 32
 
         init(scalars: [Unicode.Scalar]) { self.scalars = scalars }
 
@@ -211,6 +215,9 @@ public struct TOMLDocument: Sendable {
         }
 
         mutating func array() throws(TOMLError) -> TOMLValue {
+            guard arrayDepth < Self.maxArrayDepth else { throw fail("arrays nested more than \(Self.maxArrayDepth) deep") }
+            arrayDepth += 1
+            defer { arrayDepth -= 1 }
             i += 1
             let opened = line
             var items: [TOMLValue] = []

@@ -218,6 +218,19 @@ enum Decoded: @unchecked Sendable {
     }
 }
 
+extension Extract {
+    /// One extract line (without its LF) decoded on its own, as a reseed decodes it: the record,
+    /// nil for the trailer, or the `ExtractError` of line 1. References, duplicates, counts and
+    /// the checksum need the whole extract (`validate`). For the fuzz harnesses.
+    public static func decodeLine(_ bytes: [UInt8]) throws(ExtractError) -> ExtractRecord? {
+        switch Decoded.of(1, bytes) {
+        case .record(let record, _): return record
+        case .trailer: return nil
+        case .failure(let error): throw error
+        }
+    }
+}
+
 /// Consecutive lines decoded together on a worker thread; `done` is signalled when `results`
 /// is complete (and is the only synchronisation needed: nobody touches them before).
 final class LineBlock: @unchecked Sendable {

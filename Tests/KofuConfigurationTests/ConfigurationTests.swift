@@ -189,4 +189,20 @@ struct Setup {
     func refusedWithItsLine(text: String, line: Int) {
         #expect(error(text)?.line == line, "\(String(describing: error(text)))")
     }
+
+    /// Found by the toml fuzz harness: each `[` was a recursive call, and `kofu config check`
+    /// died of a stack overflow on 20 000 of them.
+    @Test func deeplyNestedArraysAreRefusedNotAStackOverflow() throws {
+        let nested = "[a]\nb = " + String(repeating: "[", count: 32) + "1" + String(repeating: "]", count: 32) + "\n"
+        var value = try #require(TOMLDocument.parse(nested)["a"]?.first?.value)
+        for _ in 0..<32 {
+            guard case .array(let items) = value, items.count == 1 else { Issue.record("not 32 nested arrays"); return }
+            value = items[0]
+        }
+        #expect(value == .integer(1))
+        for depth in [33, 200_000] {
+            let text = "[a]\nb = " + String(repeating: "[", count: depth) + "\n"
+            #expect(error(text)?.message == "arrays nested more than 32 deep")
+        }
+    }
 }
