@@ -2,12 +2,13 @@
 # The peak table and plot of docs/benchmarks.md (issue 6), with one command:
 #   bash scripts/bench-peak.sh                       # rates 100…900/s, 20 s each
 #   RATES="100 300 500" DURATION=30 bash scripts/bench-peak.sh
+#   MIX=self bash scripts/bench-peak.sh              # issuance alone, one person (issue 5's profile)
 # Starts `kofu demo --keep-serving` (release build) on loopback, runs `kofu loadtest` open loop
 # (scenario mix: eligibility + issuance sessions, every PDF checked) at each offered rate, reads
 # the server's and the load generator's CPU seconds from /proc/PID/stat, and writes
-#   docs/peak/peak-RATE.json   each run's report
-#   docs/peak/peak.md          the table (sustained rate, p50/p99, wrong answers, CPU split, saturation)
-#   docs/peak/latency-vs-rate.svg and .png   session latency p50/p99 against offered rate
+#   docs/peak/MIX/peak-RATE.json   each run's report
+#   docs/peak/MIX/peak.md          the table (sustained rate, p50/p99, wrong answers, CPU split, saturation)
+#   docs/peak/MIX/latency-vs-rate.svg and .png   session latency p50/p99 against offered rate
 # Server and load generator share this machine's cores; the table says how many.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +17,8 @@ rates=${RATES:-"100 200 300 400 500 600 700 800 900"}
 duration=${DURATION:-20}
 concurrency=${CONCURRENCY:-64}
 scenario=${SCENARIO:-mix}
-out=${OUT:-$repo/docs/peak}
+mix=${MIX:-kiosk}
+out=${OUT:-$repo/docs/peak/$mix}
 mkdir -p "$out"
 swift build -c release --product kofu >/dev/null
 kofu=$repo/.build/release/kofu
@@ -34,11 +36,11 @@ echo "server: $url (kofu demo --keep-serving, release build, pid $demo)"
 status=0
 for rate in $rates; do
   "$kofu" loadtest --demo "$work/kofu-demo" --url "$url" --rate "$rate" --duration "$duration" \
-    --concurrency "$concurrency" --scenario "$scenario" --server-pid "$demo" --report "$out/peak-$rate.json" \
+    --concurrency "$concurrency" --scenario "$scenario" --mix "$mix" --server-pid "$demo" --report "$out/peak-$rate.json" \
     2>/dev/null | sed "s/^/[$rate\/s] /" || status=1
   sleep 2
 done
-MACHINE="$machine" DURATION="$duration" CONCURRENCY="$concurrency" SCENARIO="$scenario" python3 - "$out" $rates <<'PY'
+MACHINE="$machine" DURATION="$duration" CONCURRENCY="$concurrency" SCENARIO="$scenario" MIX="$mix" python3 - "$out" $rates <<'PY'
 import json, os, sys
 out, rates = sys.argv[1], [int(r) for r in sys.argv[2:]]
 runs = []
@@ -58,7 +60,7 @@ for j in runs:
     rows.append(f"| {j['rate']} | {sessions_per_s:.0f} | {j['issuancesPerSecond']:.0f} | {ms(s['p50'])} | {ms(s['p99'])} | "
                 f"{ms(j['latencyMs']['issuance']['p50'])} | {ms(j['latencyMs']['issuance']['p99'])} | {j['wrongAnswers']} | "
                 f"{j['checked']}/{j['issuances']} | {ms(cpu['server'])} | {ms(cpu['loadGenerator'])} | {'yes' if sustained else 'no'} |")
-md = [f"Machine: {os.environ['MACHINE']}. Scenario `{os.environ['SCENARIO']}`, open loop, {os.environ['DURATION']} s per rate, "
+md = [f"Machine: {os.environ['MACHINE']}. Scenario `{os.environ['SCENARIO']}`, mix `{os.environ['MIX']}`, open loop, {os.environ['DURATION']} s per rate, "
       f"{os.environ['CONCURRENCY']} connections; server (`kofu demo --keep-serving`) and load generator on the same cores.",
       "",
       "| offered sessions/s | achieved sessions/s | issuances/s (201) | session p50 ms | session p99 ms | issuance p50 ms | issuance p99 ms | wrong answers | PDFs checked | server CPU s | loadgen CPU s | sustained |",
@@ -79,7 +81,7 @@ def X(v): return L + (v - 0) / (max(xs) * 1.05) * (W - L - R)
 def Y(v): return T + (1 - (math.log10(max(v, lo)) - math.log10(lo)) / (math.log10(hi) - math.log10(lo))) * (H - T - B)
 svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="DejaVu Sans, sans-serif" font-size="12">',
        f'<rect width="{W}" height="{H}" fill="white"/>',
-       f'<text x="{W/2}" y="18" text-anchor="middle" font-size="14">kofu loadtest: session latency against offered rate ({os.environ["SCENARIO"]}, open loop)</text>']
+       f'<text x="{W/2}" y="18" text-anchor="middle" font-size="14">kofu loadtest: session latency against offered rate ({os.environ["SCENARIO"]}, mix {os.environ["MIX"]}, open loop)</text>']
 d = 1
 while d <= hi:
     for m in (1, 2, 5):
@@ -92,7 +94,7 @@ for x in xs:
     svg.append(f'<line x1="{X(x):.1f}" x2="{X(x):.1f}" y1="{T}" y2="{H-B}" stroke="#eee"/>')
     svg.append(f'<text x="{X(x):.1f}" y="{H-B+16}" text-anchor="middle">{x}</text>')
 svg.append(f'<line x1="{L}" x2="{L}" y1="{T}" y2="{H-B}" stroke="black"/><line x1="{L}" x2="{W-R}" y1="{H-B}" y2="{H-B}" stroke="black"/>')
-svg.append(f'<text x="{(L+W-R)/2}" y="{H-18}" text-anchor="middle">offered rate (sessions/s: eligibility + issuance)</text>')
+svg.append(f'<text x="{(L+W-R)/2}" y="{H-18}" text-anchor="middle">offered rate (sessions/s{": eligibility + issuance" if os.environ["MIX"] == "kiosk" else ": issuance requests"})</text>')
 svg.append(f'<text x="16" y="{(T+H-B)/2}" text-anchor="middle" transform="rotate(-90 16 {(T+H-B)/2})">latency (ms, log scale)</text>')
 for k, colour, name in ((0, "#1f77b4", "p50"), (1, "#d62728", "p99")):
     pts = " ".join(f"{X(x):.1f},{Y(l[k]):.1f}" for x, l in zip(xs, lat))

@@ -48,6 +48,9 @@ struct Loadtest: ParsableCommand {
     @Option(help: "mix, same-household, same-request, disconnect, sync or mixed.")
     var scenario: String = "mix"
 
+    @Option(help: "kiosk (eligibility + issuance sessions, the realistic mix), or issuance alone: self or household.")
+    var mix: String = "kiosk"
+
     @Option(help: "Requests per burst or same-request group.")
     var group: Int = 6
 
@@ -67,7 +70,11 @@ struct Loadtest: ParsableCommand {
         guard LoadScenario(rawValue: scenario) != nil else {
             throw ValidationError("--scenario must be one of \(LoadScenario.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        guard group >= 2, group <= 64, group <= concurrency else { throw ValidationError("--group must be 2–64 and at most --concurrency") }
+        guard group >= 2, group <= 64 else { throw ValidationError("--group must be 2–64") }
+        if ["same-household", "same-request", "mixed"].contains(scenario), group > concurrency {
+            throw ValidationError("--group must be at most --concurrency (a group is sent from that many connections at once)")
+        }
+        guard ["kiosk", "self", "household"].contains(mix) else { throw ValidationError("--mix must be kiosk, self or household") }
         guard checkers >= 1, checkers <= 64 else { throw ValidationError("--checkers must be 1–64") }
     }
 
@@ -80,7 +87,7 @@ struct Loadtest: ParsableCommand {
         let settings = LoadSettings(
             host: host, port: target.port ?? 80, rate: rate, duration: duration, concurrency: concurrency, closedLoop: closedLoop,
             scenario: LoadScenario(rawValue: scenario)!, demoFolder: demo, groupSize: group, serverPID: serverPid,
-            progress: true, checkers: checkers)
+            progress: true, checkers: checkers, mix: mix)
         let run = LoadRun(settings: settings, demo: cards)
         let box = ResultBox()
         let failure = runBlocking { box.value = try await run.execute() }
@@ -138,13 +145,22 @@ extension LoadRun {
         }
 
         let checker = CertificateChecker(stats: stats, workers: settings.checkers, flipOld: flipOld, flipNew: flipNew)
-        let lead = max(64, settings.rate * 2 / max(1, settings.groupSize / 2))
-        let signLead = 1.5 + Double(min(totalSlots, lead * settings.groupSize)) / 1500
+        // Short runs are signed completely before the load starts (as issue 5's loadtest did), so
+        // that the generator's CPU goes to sending and checking; long ones at most ~2 s ahead.
+        let signAll = totalSlots <= 40_000 && !settings.closedLoop
+        let lead = signAll ? unitSizes.count : max(64, settings.rate * 2 / max(1, settings.groupSize / 2))
+        let perSession = settings.mix == "kiosk" ? 2.0 : 1.0
+        let signLead = 1.0 + (signAll ? Double(totalSlots) * perSession / 2000 : 1.0)
         let start = Date().addingTimeInterval(signLead)
         let source = UnitSource(unitCount: unitSizes.count, lead: lead, threads: max(1, ProcessInfo.processInfo.activeProcessorCount)) {
             [self] u in self.buildUnit(u, start: start)
         }
-        let clockStart = ContinuousClock.now + .seconds(signLead)
+        if signAll {
+            while source.builtCount < unitSizes.count { try await Task.sleep(for: .milliseconds(20)) }
+        } else {
+            try await Task.sleep(for: .seconds(signLead))
+        }
+        let clockStart = ContinuousClock.now + .milliseconds(100)
         let hardEnd = clockStart + .seconds(settings.duration + 60)
         let cpuBefore = (cpuSeconds("self"), settings.serverPID.flatMap { cpuSeconds(String($0)) })
         try await Task.sleep(until: clockStart, clock: .continuous)
@@ -260,7 +276,8 @@ extension LoadRun {
         func line(_ name: String, _ h: LatencyHistogram) -> String {
             "  \(name) latency (ms): p50 \(ms(h, 0.5)), p90 \(ms(h, 0.9)), p99 \(ms(h, 0.99)), p99.9 \(ms(h, 0.999)), max \(ms(h, 1)) (\(h.total))"
         }
-        let mode = settings.closedLoop ? "closed loop, \(settings.concurrency) workers" : "open loop at \(settings.rate)/s, \(settings.concurrency) connections"
+        let mode = (settings.mix == "kiosk" ? "" : "issuance only, scope \(settings.mix); ")
+            + (settings.closedLoop ? "closed loop, \(settings.concurrency) workers" : "open loop at \(settings.rate)/s, \(settings.concurrency) connections")
         var lines = [
             "kofu loadtest: scenario \(settings.scenario.rawValue), \(totalSlots) sessions planned (\(mode))",
             String(format: "  finished %d sessions in %.1f s: %.1f sessions/s, %.1f issuances/s (201: %d)", stats.sessions, wall,
@@ -302,7 +319,7 @@ extension LoadRun {
             .object(JSONObject(d.sorted { $0.key < $1.key }.map { (key: $0.key, value: JSONValue.number(JSONNumber($0.value))) })!)
         }
         let json = JSONValue.object(JSONObject([
-            ("scenario", .string(settings.scenario.rawValue)), ("loop", .string(settings.closedLoop ? "closed" : "open")),
+            ("scenario", .string(settings.scenario.rawValue)), ("mix", .string(settings.mix)), ("loop", .string(settings.closedLoop ? "closed" : "open")),
             ("rate", .number(JSONNumber(settings.rate))), ("duration", num(settings.duration)),
             ("concurrency", .number(JSONNumber(settings.concurrency))), ("planned", .number(JSONNumber(totalSlots))),
             ("sessions", .number(JSONNumber(stats.sessions))), ("issuances", .number(JSONNumber(stats.issued))),

@@ -33,6 +33,9 @@ struct LoadSettings: Sendable {
     var serverPID: Int32?
     var progress: Bool
     var checkers: Int
+    /// `kiosk` (sessions: eligibility + issuance, the realistic mix), or issuance requests alone:
+    /// `self` (one-person 住民票, issue 5's profile) or `household`.
+    var mix: String = "kiosk"
 }
 
 /// What one certificate must show.
@@ -220,6 +223,7 @@ final class UnitSource: @unchecked Sendable {
     private let condition = NSCondition()
     private var ready: [Int: LoadUnit] = [:]
     private var nextToBuild = 0
+    private(set) var built = 0
     private var highestTaken = 0
     private var stopped = false
     let unitCount: Int
@@ -250,6 +254,7 @@ final class UnitSource: @unchecked Sendable {
             let unit = build(u)
             condition.withLock {
                 ready[u] = unit
+                built += 1
                 condition.broadcast()
             }
         }
@@ -266,6 +271,8 @@ final class UnitSource: @unchecked Sendable {
             return unit
         }
     }
+
+    var builtCount: Int { condition.withLock { built } }
 
     func stop() { condition.withLock { stopped = true; condition.broadcast() } }
 }

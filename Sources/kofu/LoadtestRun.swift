@@ -102,6 +102,14 @@ final class LoadRun: @unchecked Sendable {
                            chosen: chosen, expected: expected, disconnectAfter: nil)
         }
         let household = members[c]
+        if settings.mix != "kiosk" {
+            let scope = settings.mix == "household" ? "household" : "self"
+            let (jws, id) = sign(card.card, [("kind", .string("juminhyo")), ("scope", .string(scope)), ("copies", Self.one)], at)
+            return Session(kind: scope == "self" ? .selfJuminhyo : .household, eligibility: nil, eligibilityExpected: nil, card: c,
+                           issuance: jws, requestId: id, chosen: [],
+                           expected: .certificate(expectation(card: c, subjects: scope == "self" ? [card.name] : card.householdNames)),
+                           disconnectAfter: nil)
+        }
         let selfFields: [(String, JSONValue)] = [("kind", .string("juminhyo")), ("scope", .string("self")), ("copies", Self.one)]
         if r < 55 {
             return issuance(.selfJuminhyo, selfFields, .certificate(expectation(card: c, subjects: [card.name])))
