@@ -9,6 +9,7 @@
 #   docs/peak/MIX/peak-RATE.json   each run's report
 #   docs/peak/MIX/peak.md          the table (sustained rate, p50/p99, wrong answers, CPU split, saturation)
 #   docs/peak/MIX/latency-vs-rate.svg and .png   session latency p50/p99 against offered rate
+#     (the PNG through a one-page PDF and pdftoppm: this machine has no SVG rasteriser)
 # Server and load generator share this machine's cores; the table says how many.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -71,43 +72,94 @@ md.append(f"Highest sustained offered rate: {best['rate'] if best else 'none'}/s
           + (f"{saturation['rate']}/s" if saturation else f"not reached up to {rates[-1]}/s") + ".")
 with open(f"{out}/peak.md", "w") as f: f.write("\n".join(md) + "\n")
 print("\n".join(md))
-# The plot: p50 and p99 session latency (log scale) against offered rate.
+# The plot: p50 and p99 session latency (log scale) against offered rate, as primitives drawn
+# twice: an SVG, and a one-page PDF (Helvetica) that pdftoppm rasterises to the PNG.
+import math
 W, H, L, R, T, B = 760, 440, 70, 20, 30, 60
 xs = [j["rate"] for j in runs]
-import math
 lat = [(j["latencyMs"]["session"]["p50"] or 0.1, j["latencyMs"]["session"]["p99"] or 0.1) for j in runs]
 lo, hi = 1, max(10, max(p for _, p in lat) * 1.5)
-def X(v): return L + (v - 0) / (max(xs) * 1.05) * (W - L - R)
+def X(v): return L + v / (max(xs) * 1.05) * (W - L - R)
 def Y(v): return T + (1 - (math.log10(max(v, lo)) - math.log10(lo)) / (math.log10(hi) - math.log10(lo))) * (H - T - B)
-svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="DejaVu Sans, sans-serif" font-size="12">',
-       f'<rect width="{W}" height="{H}" fill="white"/>',
-       f'<text x="{W/2}" y="18" text-anchor="middle" font-size="14">kofu loadtest: session latency against offered rate ({os.environ["SCENARIO"]}, mix {os.environ["MIX"]}, open loop)</text>']
+prims = []  # (kind, ...) in SVG coordinates (y down)
+def line(x1, y1, x2, y2, c="#000000", w=1, dash=False): prims.append(("line", x1, y1, x2, y2, c, w, dash))
+def text(x, y, s, anchor="start", size=12, c="#000000", rot=False): prims.append(("text", x, y, s, anchor, size, c, rot))
+def dot(x, y, c): prims.append(("dot", x, y, c))
+title = f"kofu loadtest: session latency against offered rate ({os.environ['SCENARIO']}, mix {os.environ['MIX']}, open loop)"
+text(W / 2, 18, title, "middle", 14)
 d = 1
 while d <= hi:
     for m in (1, 2, 5):
         v = d * m
         if lo <= v <= hi:
-            svg.append(f'<line x1="{L}" x2="{W-R}" y1="{Y(v):.1f}" y2="{Y(v):.1f}" stroke="#ddd"/>')
-            svg.append(f'<text x="{L-6}" y="{Y(v)+4:.1f}" text-anchor="end">{v:g}</text>')
+            line(L, Y(v), W - R, Y(v), "#dddddd")
+            text(L - 6, Y(v) + 4, f"{v:g}", "end")
     d *= 10
 for x in xs:
-    svg.append(f'<line x1="{X(x):.1f}" x2="{X(x):.1f}" y1="{T}" y2="{H-B}" stroke="#eee"/>')
-    svg.append(f'<text x="{X(x):.1f}" y="{H-B+16}" text-anchor="middle">{x}</text>')
-svg.append(f'<line x1="{L}" x2="{L}" y1="{T}" y2="{H-B}" stroke="black"/><line x1="{L}" x2="{W-R}" y1="{H-B}" y2="{H-B}" stroke="black"/>')
-svg.append(f'<text x="{(L+W-R)/2}" y="{H-18}" text-anchor="middle">offered rate (sessions/s{": eligibility + issuance" if os.environ["MIX"] == "kiosk" else ": issuance requests"})</text>')
-svg.append(f'<text x="16" y="{(T+H-B)/2}" text-anchor="middle" transform="rotate(-90 16 {(T+H-B)/2})">latency (ms, log scale)</text>')
+    line(X(x), T, X(x), H - B, "#eeeeee")
+    text(X(x), H - B + 16, str(x), "middle")
+line(L, T, L, H - B); line(L, H - B, W - R, H - B)
+what = "eligibility + issuance" if os.environ["MIX"] == "kiosk" else "issuance requests"
+text((L + W - R) / 2, H - 18, f"offered rate (sessions/s: {what})", "middle")
+text(20, (T + H - B) / 2, "latency (ms, log scale)", "middle", 12, "#000000", True)
 for k, colour, name in ((0, "#1f77b4", "p50"), (1, "#d62728", "p99")):
-    pts = " ".join(f"{X(x):.1f},{Y(l[k]):.1f}" for x, l in zip(xs, lat))
-    svg.append(f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="2"/>')
-    for x, l in zip(xs, lat): svg.append(f'<circle cx="{X(x):.1f}" cy="{Y(l[k]):.1f}" r="3" fill="{colour}"/>')
-    svg.append(f'<text x="{L+12}" y="{T+18+16*k}" fill="{colour}">{name}</text>')
+    pts = [(X(x), Y(l[k])) for x, l in zip(xs, lat)]
+    for (x1, y1), (x2, y2) in zip(pts, pts[1:]): line(x1, y1, x2, y2, colour, 2)
+    for x, y in pts: dot(x, y, colour)
+    text(L + 12, T + 18 + 16 * k, name, "start", 12, colour)
 if saturation:
-    svg.append(f'<line x1="{X(saturation["rate"]):.1f}" x2="{X(saturation["rate"]):.1f}" y1="{T}" y2="{H-B}" stroke="#999" stroke-dasharray="4 3"/>')
-    svg.append(f'<text x="{X(saturation["rate"])-4:.1f}" y="{T+12}" text-anchor="end" fill="#666">saturation</text>')
+    line(X(saturation["rate"]), T, X(saturation["rate"]), H - B, "#999999", 1, True)
+    text(X(saturation["rate"]) - 4, T + 12, "saturation", "end", 12, "#666666")
+svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="Helvetica, sans-serif">',
+       f'<rect width="{W}" height="{H}" fill="white"/>']
+def esc(s): return s.replace("&", "&amp;").replace("<", "&lt;")
+for p in prims:
+    if p[0] == "line":
+        _, x1, y1, x2, y2, c, w, dash = p
+        svg.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{c}" stroke-width="{w}"'
+                   + (' stroke-dasharray="4 3"' if dash else "") + "/>")
+    elif p[0] == "text":
+        _, x, y, s, anchor, size, c, rot = p
+        svg.append(f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" fill="{c}" text-anchor="{anchor}"'
+                   + (f' transform="rotate(-90 {x:.1f} {y:.1f})"' if rot else "") + f">{esc(s)}</text>")
+    else:
+        _, x, y, c = p
+        svg.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{c}"/>')
 svg.append("</svg>")
 with open(f"{out}/latency-vs-rate.svg", "w") as f: f.write("\n".join(svg) + "\n")
+def rgb(c): return " ".join(f"{int(c[i:i + 2], 16) / 255:.3f}" for i in (1, 3, 5))
+ops = ["1 1 1 rg 0 0 %d %d re f" % (W, H)]
+for p in prims:
+    if p[0] == "line":
+        _, x1, y1, x2, y2, c, w, dash = p
+        ops.append(f"{rgb(c)} RG {w} w " + ("[4 3] 0 d " if dash else "[] 0 d ") + f"{x1:.1f} {H - y1:.1f} m {x2:.1f} {H - y2:.1f} l S")
+    elif p[0] == "text":
+        _, x, y, s, anchor, size, c, rot = p
+        width = 0.52 * size * len(s)
+        shift = {"start": 0, "middle": width / 2, "end": width}[anchor]
+        s = s.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+        if rot:
+            ops.append(f"BT {rgb(c)} rg /F1 {size} Tf 0 1 -1 0 {x:.1f} {H - y - shift:.1f} Tm ({s}) Tj ET")
+        else:
+            ops.append(f"BT {rgb(c)} rg /F1 {size} Tf {x - shift:.1f} {H - y:.1f} Td ({s}) Tj ET")
+    else:
+        _, x, y, c = p
+        ops.append(f"{rgb(c)} rg {x - 3:.1f} {H - y - 3:.1f} 6 6 re f")
+content = "\n".join(ops).encode("latin-1", "replace")
+objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {W} {H}] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>".encode(),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream"]
+pdf, offsets = b"%PDF-1.4\n", []
+for i, o in enumerate(objs):
+    offsets.append(len(pdf))
+    pdf += b"%d 0 obj\n" % (i + 1) + o + b"\nendobj\n"
+xref = len(pdf)
+pdf += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1) + b"".join(b"%010d 00000 n \n" % x for x in offsets)
+pdf += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+with open(f"{out}/latency-vs-rate.pdf", "wb") as f: f.write(pdf)
 PY
-convert=$(command -v convert || echo /usr/local/bin/convert)
-"$convert" "$out/latency-vs-rate.svg" "$out/latency-vs-rate.png"
+pdftoppm -png -r 96 -singlefile "$out/latency-vs-rate.pdf" "$out/latency-vs-rate"
+rm -f "$out/latency-vs-rate.pdf"
 echo "wrote $out/peak.md, $out/latency-vs-rate.png"
 exit $status
