@@ -21,8 +21,10 @@ scenario=${SCENARIO:-mix}
 mix=${MIX:-kiosk}
 out=${OUT:-$repo/docs/peak/$mix}
 mkdir -p "$out"
-swift build -c release --product kofu >/dev/null
-kofu=$repo/.build/release/kofu
+if [ -n "${KOFU:-}" ]; then kofu=$KOFU; else  # KOFU=path: a release binary built already
+  swift build -c release --product kofu >/dev/null
+  kofu=$repo/.build/release/kofu
+fi
 work=$(mktemp -d /tmp/kofu-peak-XXXXXX)
 cd "$work"
 "$kofu" demo --keep-serving --root "$repo" >demo.out 2>demo.err &

@@ -213,6 +213,7 @@ extension LoadRun {
         }
         source.stop()
         let wall = Self.seconds(ContinuousClock.now - clockStart)
+        background.cancel()  // a closed loop may finish before --duration: no batches after the load
         await background.value
         await waitForChecker(checker)
         checker.finish()

@@ -450,8 +450,9 @@ final class LoadRun: @unchecked Sendable {
         let span = end - started
         var reseedsDone = 0
         var version = 2 + Int(Date().timeIntervalSince1970) % 1_000_000  // above any earlier run's
-        while ContinuousClock.now < end {
+        while ContinuousClock.now < end && !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(500))
+            if Task.isCancelled { break }
             version += 1
             do {
                 let last = try await syncStatus()
