@@ -29,7 +29,7 @@ work=$(mktemp -d /tmp/kofu-peak-XXXXXX)
 cd "$work"
 "$kofu" demo --keep-serving --root "$repo" >demo.out 2>demo.err &
 demo=$!
-trap 'kill -TERM $demo 2>/dev/null || true; wait $demo 2>/dev/null || true' EXIT
+trap 'kill -TERM $demo 2>/dev/null || true; wait $demo 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 1 600); do grep -q "serving until" demo.out 2>/dev/null && break; sleep 0.1; done
 url=$(sed -n 's/.*serving the Center API on \(http:[^ ]*\) .*/\1/p' demo.out)
 [ -n "$url" ] || { echo "kofu demo did not start" >&2; cat demo.err >&2; exit 1; }

@@ -55,6 +55,7 @@ struct LoadtestTestError: Error, CustomStringConvertible {
                 process.terminate()
                 process.waitUntilExit()
             }
+            try? FileManager.default.removeItem(atPath: folder)
         }
     }
 
