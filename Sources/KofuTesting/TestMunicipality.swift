@@ -200,6 +200,16 @@ public final class TestMunicipality: @unchecked Sendable {
 
     public var eventCount: Int { events.count }
 
+    /// The `resident.upsert` records of one household as the batch loads them (for loadtest's
+    /// sync scenario, which re-sends them with another address and a higher version).
+    public func residentRecords(household: String) -> [JSONObject] {
+        events.compactMap { event in
+            guard case .object(let o) = event, o["type"] == .string("resident.upsert"), case .object(let r)? = o["resident"],
+                  r["householdId"] == .string(household) else { return nil }
+            return r
+        }
+    }
+
     /// A reseed extract (sync-feed.md) of the municipality as the batch leaves it, without the
     /// residents in `dropping` (and without the logically deleted ones, which an extract of current
     /// residents never holds).

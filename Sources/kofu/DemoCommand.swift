@@ -61,27 +61,66 @@ struct DemoFailure: Error, CustomStringConvertible {
 }
 
 struct DemoRun {
-    /// The cards `kofu loadtest --demo` signs with: requesters that may have their own 住民票,
-    /// with the names of their household, so that loadtest can check whom each PDF names.
-    /// The demo's residents are fictional; a real installation has no such file.
+    /// What `kofu loadtest --demo` needs, in `loadtest-cards.json`: the cards of requesters that
+    /// may have their own 住民票 (with their household's names, so that loadtest can check whom each
+    /// PDF names), the refusals this municipality makes certain (each with its expected status and
+    /// code), and for the sync scenario the sync port and one household's records. Beside it,
+    /// `loadtest-extract.jsonl` is the municipality as a reseed extract. The demo's residents are
+    /// fictional; a real installation has no such files.
     static func writeLoadtestCards(_ m: TestMunicipality, to path: String) throws {
         // Households without restricted members, so that scope household is answered 201 as well.
         let eligible = ["10000000001", "10000000002", "10000000003", "10000000005", "50000000001"]
+        func object(_ pairs: [(String, JSONValue)]) -> JSONValue { .object(JSONObject(pairs.map { (key: $0.0, value: $0.1) })!) }
+        func pem(_ card: TestCard) -> [(String, JSONValue)] {
+            [("certificatePEM", .string(card.certificatePEM())), ("privateKeyPEM", .string(card.privateKeyPEM()))]
+        }
         let cards: [JSONValue] = eligible.map { code in
             let r = m.resident(code)
             let household = m.residents.filter { $0.household == r.household && $0.code != "20000000003" }
-            return .object(JSONObject([
+            return object([
                 ("household", .string(r.household)), ("name", .string(r.name)),
                 ("householdNames", .array(household.map { .string($0.name) })),
-                ("certificatePEM", .string(r.card.certificatePEM())), ("privateKeyPEM", .string(r.card.privateKeyPEM())),
-            ])!)
+                ("headName", .string(household[0].name)), ("seal", .bool(code == "10000000001")),
+            ] + pem(r.card))
+        }
+        let selfOnly: [(String, JSONValue)] = [("kind", .string("juminhyo")), ("scope", .string("self")), ("copies", .number(JSONNumber(1)))]
+        let refusals: [(String, TestCard, String, [(String, JSONValue)], Int, String)] = [
+            ("a restricted requester (支援措置)", m.resident("20000000002").card, "eligibility", [], 403, "ISSUANCE_RESTRICTED"),
+            ("a requester under 発行制御", m.resident("40000000001").card, "issuance", selfOnly, 403, "ISSUANCE_RESTRICTED"),
+            ("a requester under the age limit", m.resident("10000000004").card, "issuance", selfOnly, 403, "REQUESTER_UNDER_AGE"),
+            ("a requester who moved out (転出)", m.resident("20000000003").card, "eligibility", [], 403, "REQUESTER_NOT_CURRENT"),
+            ("a card bound to nobody", m.unboundCard, "issuance", selfOnly, 401, "CARD_NOT_REGISTERED"),
+            ("a household with a restricted member", m.resident("20000000001").card, "issuance",
+             [("kind", .string("juminhyo")), ("scope", .string("household")), ("copies", .number(JSONNumber(1)))], 403, "ISSUANCE_RESTRICTED"),
+            ("a name no font draws (葛+U+E0100)", m.resident("30000000001").card, "issuance", selfOnly, 422, "GAIJI_UNRENDERABLE"),
+            ("an 印鑑登録証明書 without a seal", m.resident("10000000002").card, "issuance",
+             [("kind", .string("inkan")), ("scope", .string("self")), ("copies", .number(JSONNumber(1)))], 422, "SEAL_NOT_REGISTERED"),
+            ("a request for the 個人番号", m.head.card, "issuance",
+             selfOnly + [("options", .object(JSONObject([("individualNumber", .bool(true))])!))], 422, "OPTION_NOT_ALLOWED"),
+            ("an 印鑑登録証明書 for the household", m.head.card, "issuance",
+             [("kind", .string("inkan")), ("scope", .string("household")), ("copies", .number(JSONNumber(1)))], 403, "SELF_ONLY"),
+        ]
+        let refusalValues: [JSONValue] = refusals.map { what, card, endpoint, fields, status, code in
+            // A reseed's extract holds no logically deleted resident, so after one the moved-out
+            // requester's card is bound to nobody.
+            let afterReseed: [(String, JSONValue)] = code == "REQUESTER_NOT_CURRENT"
+                ? [("afterReseed", object([("status", .number(JSONNumber(401))), ("code", .string("CARD_NOT_REGISTERED"))]))] : []
+            return object([
+                ("what", .string(what)), ("endpoint", .string(endpoint)), ("fields", object(fields)),
+                ("status", .number(JSONNumber(status))), ("code", .string(code)),
+            ] + afterReseed + pem(card))
         }
         let others = m.residents.map { JSONValue.object(JSONObject([("household", .string($0.household)), ("name", .string($0.name))])!) }
         let document = JSONValue.object(JSONObject([
-            ("municipality", .string(TestMunicipality.code)), ("cards", .array(cards)), ("residents", .array(others)),
+            ("municipality", .string(TestMunicipality.code)), ("cards", .array(cards)), ("refusals", .array(refusalValues)),
+            ("residents", .array(others)), ("syncPort", .number(JSONNumber(m.syncPort))),
+            ("flipHousehold", .string("H5")), ("flipRecords", .array(m.residentRecords(household: "H5").map { .object($0) })),
         ])!)
         try Data(serialize(document)).write(to: URL(fileURLWithPath: path))
         _ = chmod(path, 0o600)
+        let extract = (path as NSString).deletingLastPathComponent + "/" + LoadtestCards.extractName
+        try Data(m.extract(asOfSeq: Int64(m.eventCount))).write(to: URL(fileURLWithPath: extract))
+        _ = chmod(extract, 0o600)
     }
 
     let root: String
