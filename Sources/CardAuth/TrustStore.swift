@@ -216,7 +216,7 @@ public final class TrustStore: @unchecked Sendable {
 
     /// Whether `refreshCRLs` would accept a `crl_dir` file with these bytes (DER or PEM): the
     /// same parsing and checks, without the folder. For the fuzz harnesses.
-    public func acceptsCRL(_ bytes: [UInt8]) -> Bool { accept(bytes) != nil }
+    public func acceptsCRL(_ bytes: [UInt8]) -> Bool { accept(bytes).0 != nil }
 
     /// For /readyz: every CA that issues card certificates has a CRL valid at `time`
     /// (thisUpdate ≤ time < nextUpdate).
