@@ -284,13 +284,7 @@ public final class PostgresReplica: ReplicaStore, @unchecked Sendable {
         let code = event.change.juminhyoCode
         if case .residentUpsert = event.change {} else {
             guard try c.query("SELECT 1 FROM \(s).residents WHERE code = $1", [.text(code)]).rows > 0 else {
-                let field = switch event.change {
-                case .sealRegister: "seal.juminhyoCode"
-                case .cardBind, .cardUnbind: "card.juminhyoCode"
-                case .restrictionSet, .restrictionClear: "restriction.juminhyoCode"
-                default: "juminhyoCode"
-                }
-                throw invalid(field, "no such resident in the replica or earlier in the batch")
+                throw invalid(event.change.juminhyoCodeField, "no such resident in the replica or earlier in the batch")
             }
         }
         switch event.change {

@@ -316,13 +316,7 @@ public final class SQLiteReplica: ReplicaStore, @unchecked Sendable {
         guard let key = StoreKey.of(event.change.juminhyoCode) else { throw invalid("juminhyoCode", "must be 11 digits") }
         if case .residentUpsert = event.change {} else {
             guard try residentExists(key) else {
-                let field = switch event.change {
-                case .sealRegister: "seal.juminhyoCode"
-                case .cardBind, .cardUnbind: "card.juminhyoCode"
-                case .restrictionSet, .restrictionClear: "restriction.juminhyoCode"
-                default: "juminhyoCode"
-                }
-                throw invalid(field, "no such resident in the replica or earlier in the batch")
+                throw invalid(event.change.juminhyoCodeField, "no such resident in the replica or earlier in the batch")
             }
         }
         switch event.change {

@@ -12,6 +12,17 @@ public enum FeedChange: Sendable, Equatable {
     case restrictionSet(Restriction)
     case restrictionClear(Restriction)
 
+    /// Where the event names its resident, as an InvalidEvent field path (for "no such resident").
+    public var juminhyoCodeField: String {
+        switch self {
+        case .sealRegister: "seal.juminhyoCode"
+        case .cardBind, .cardUnbind: "card.juminhyoCode"
+        case .restrictionSet, .restrictionClear: "restriction.juminhyoCode"
+        case .residentUpsert: "resident.juminhyoCode"
+        case .residentDelete, .sealAbolish: "juminhyoCode"
+        }
+    }
+
     /// The resident the event is about.
     public var juminhyoCode: String {
         switch self {
