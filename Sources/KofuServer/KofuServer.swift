@@ -35,7 +35,31 @@ public final class KofuServer: Sendable {
     let logger: Logger
     let pool: NIOThreadPool
     let started = Date()
+    let suspension: Suspension
     private let groupBox = GroupBox()
+
+    /// Where the operators' suspension switch is (`kofu suspend`, `kofu resume`).
+    public enum Suspension: Sendable {
+        /// `<replica path>/SUSPENDED`: one server.
+        case file(String)
+        /// A row of the database: every server on it.
+        case database(PostgresIssuanceState)
+
+        public init(_ replica: KofuConfig.Replica) throws(StoreError) {
+            switch replica {
+            case .sqlite(let folder): self = .file(folder + "/" + KofuServer.suspensionFileName)
+            case .postgres(let url): self = .database(try PostgresIssuanceState(url: url))
+            }
+        }
+
+        /// Whether issuance is suspended now.
+        public func isSet() throws(StoreError) -> Bool {
+            switch self {
+            case .file(let path): return FileManager.default.fileExists(atPath: path)
+            case .database(let state): return try state.suspendedSince() != nil
+            }
+        }
+    }
 
     final class GroupBox: @unchecked Sendable {
         let lock = NSLock()
@@ -65,6 +89,7 @@ public final class KofuServer: Sendable {
             do {
                 replica = try SQLiteReplica(folder: folder)
                 state = try IssuanceStateStore(folder: folder)
+                suspension = .file(folder + "/" + Self.suspensionFileName)
             } catch {
                 throw StartError("replica.path \(folder): \(error)")
             }
@@ -82,6 +107,7 @@ public final class KofuServer: Sendable {
                 let shared = try PostgresIssuanceState(url: url)
                 records = SharedIssuanceRecords(store: shared)
                 hasher = KeyedHasher(key: try shared.keyedHashKey())
+                suspension = .database(shared)
             } catch {
                 throw StartError("\(ReplicaStores.describe(config.replica)): \(error)")
             }
@@ -142,12 +168,22 @@ public final class KofuServer: Sendable {
     }
 
     /// `<replica path>/SUSPENDED`: while this file exists every card request is answered 503
-    /// SERVICE_SUSPENDED (maintenance); removing it resumes issuance within a second.
+    /// SERVICE_SUSPENDED (maintenance); removing it resumes issuance within a second. With
+    /// `[replica] url` the switch is a row of the database instead, for every server at once.
     public static let suspensionFileName = "SUSPENDED"
 
+    /// Follows the switch. A database that cannot be asked keeps the last state (its issuances
+    /// fail meanwhile anyway) and is logged.
     func followSuspension() {
-        guard case .sqlite(let folder) = config.replica else { return }
-        service.isSuspended = FileManager.default.fileExists(atPath: folder + "/" + Self.suspensionFileName)
+        do {
+            let now = try suspension.isSet()
+            if now != service.isSuspended {
+                logger.notice(now ? "issuance suspended by the operators (SERVICE_SUSPENDED)" : "issuance resumed")
+            }
+            service.isSuspended = now
+        } catch {
+            logger.warning("suspension switch: \(error)")
+        }
     }
 
     /// Ready when the replica, fonts, trust anchors (all opened at init) and a valid CRL are loaded.
@@ -257,9 +293,13 @@ struct Housekeeping: Service {
             try? await Task.sleep(for: .seconds(1))
             // On a thread of its own: parsing a CRL of a million entries takes about a second,
             // which would hold one of the cooperative pool's few threads (and so requests).
+            // The suspension row of a database is asked there too (a query, not a file check).
             let trust = server.trust
             let notices = await withCheckedContinuation { (done: CheckedContinuation<[CRLNotice], Never>) in
-                Thread.detachNewThread { done.resume(returning: trust.refreshCRLs()) }
+                Thread.detachNewThread {
+                    server.followSuspension()
+                    done.resume(returning: trust.refreshCRLs())
+                }
             }
             for notice in notices {
                 if notice.problem == nil {
@@ -268,7 +308,6 @@ struct Housekeeping: Service {
                     server.logger.warning("trust.crl_dir \(notice)")
                 }
             }
-            server.followSuspension()
             ticks += 1
             if ticks % 60 == 0 { server.service.maintenance() }
         }

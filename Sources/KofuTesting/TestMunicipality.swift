@@ -41,8 +41,10 @@ public final class TestMunicipality: @unchecked Sendable {
     ///   - root: the repository root (Fonts/, Templates/).
     ///   - hours/closed/minAge: `[issuance]`; the defaults keep the service open at any time so
     ///     that tests do not depend on the hour they run.
+    ///   - replicaURL: `[replica] url` (PostgreSQL) instead of `path = "replica"`.
     public init(root: String, folder: String, centerPort: Int, syncPort: Int, hours: String = "00:00-24:00",
-                closed: [String] = [], minAge: Int = 15, pki: TestPKI? = nil, extraConfig: String = "") throws {
+                closed: [String] = [], minAge: Int = 15, pki: TestPKI? = nil, extraConfig: String = "",
+                replicaURL: String? = nil) throws {
         self.folder = folder
         self.centerPort = centerPort
         self.syncPort = syncPort
@@ -151,7 +153,7 @@ public final class TestMunicipality: @unchecked Sendable {
             clock_skew_seconds = 300
 
             [replica]
-            path = "replica"
+            \(replicaURL.map { "url = \"\($0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))\"" } ?? "path = \"replica\"")
 
             [fonts]
             base = "\(Demo.baseFontPath)"

@@ -45,6 +45,7 @@ public final class PostgresIssuanceState: @unchecked Sendable {
                     hash text NOT NULL, issuance_id text NOT NULL);
                 INSERT INTO \(n).audit_head VALUES (1, 0, '\(String(repeating: "0", count: 64))', '') ON CONFLICT DO NOTHING;
                 CREATE TABLE IF NOT EXISTS \(n).secrets (name text PRIMARY KEY, value bytea NOT NULL);
+                CREATE TABLE IF NOT EXISTS \(n).suspension (id int PRIMARY KEY CHECK (id = 1), since text NOT NULL);
                 """)
             try c.execute("COMMIT")
         } catch {
@@ -253,6 +254,29 @@ public final class PostgresIssuanceState: @unchecked Sendable {
             let key = try c.query("SELECT value FROM \(namespace).secrets WHERE name = 'keyed_hash_key'").bytes(0, 0)
             guard key.count == 32 else { throw StoreError(message: "the keyed-hash key row is not 32 bytes") }
             return key
+        }
+    }
+
+    /// The operators' suspension switch of every server on this database (`kofu suspend`): the
+    /// time it was set (ISO 8601, UTC), or nil while issuance runs.
+    public func suspendedSince() throws(StoreError) -> String? {
+        try withReader { c in
+            let r = try c.query("SELECT since FROM \(namespace).suspension WHERE id = 1")
+            return r.rows > 0 ? r.text(0, 0) : nil
+        }
+    }
+
+    /// Sets (`since` given) or clears (nil) the suspension switch; returns the state after the
+    /// call (setting it again keeps the first time).
+    @discardableResult
+    public func setSuspended(since: String?) throws(StoreError) -> String? {
+        try transaction { c in
+            if let since {
+                try c.query("INSERT INTO \(namespace).suspension VALUES (1, $1) ON CONFLICT DO NOTHING", [.text(since)])
+                return try c.query("SELECT since FROM \(namespace).suspension WHERE id = 1").text(0, 0)
+            }
+            try c.query("DELETE FROM \(namespace).suspension")
+            return nil
         }
     }
 }

@@ -7,6 +7,7 @@ import KofuJSON
 import KofuServer
 import KofuTesting
 import Logging
+import Replica
 
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -30,6 +31,12 @@ struct Demo: ParsableCommand {
     @Flag(help: "Keep serving after the samples, until SIGTERM or SIGINT.")
     var keepServing = false
 
+    @Option(help: ArgumentHelp(
+        "PostgreSQL instead of the embedded SQLite store: `[replica] url` of an empty database.",
+        discussion: "The replica, idempotency records and audit log go to that database; one that already holds a replica is refused.",
+        valueName: "postgres-url"))
+    var replicaUrl: String?
+
     static let marker = ".kofu-demo"
 
     func run() throws {
@@ -50,8 +57,8 @@ struct Demo: ParsableCommand {
             Self.fail("cannot create \(folder): \(error)")
         }
         print("kofu demo: working folder \(folder)")
-        let keep = keepServing
-        let failure = runBlocking { try await DemoRun(root: root, folder: folder, keepServing: keep).run() }
+        let keep = keepServing, url = replicaUrl
+        let failure = runBlocking { try await DemoRun(root: root, folder: folder, keepServing: keep, replicaURL: url).run() }
         if let failure { Self.fail("\(failure)") }
     }
 }
@@ -126,10 +133,11 @@ struct DemoRun {
     let root: String
     let folder: String
     let keepServing: Bool
+    let replicaURL: String?
 
     func run() async throws {
         let municipality = try TestMunicipality(root: root, folder: folder, centerPort: try TestMunicipality.freePort(),
-                                                syncPort: try TestMunicipality.freePort())
+                                                syncPort: try TestMunicipality.freePort(), replicaURL: replicaURL)
         print("kofu demo: configuration \(municipality.configPath)")
         try Self.writeLoadtestCards(municipality, to: folder + "/" + LoadtestCards.fileName)
         let config = try KofuConfig.load(path: municipality.configPath)
@@ -149,6 +157,15 @@ struct DemoRun {
         guard up else { throw DemoFailure(description: "the server did not start") }
         print("kofu demo: serving the Center API on http://127.0.0.1:\(center) and the sync feed on http://127.0.0.1:\(sync)")
 
+        if replicaURL != nil {
+            // The demo loads its municipality from seq 1: a database with a replica already is not its own.
+            let before = try await call(sync, "GET", "/v1/sync/status")
+            if case .object(let o)? = try? JSONParser.parse(before.body), case .number(let n)? = o["lastSeq"], n.int64 != 0 {
+                await server.shutdown()
+                try? await serving.value
+                throw DemoFailure(description: "--replica-url: the database holds a replica already (lastSeq \(n)); give the demo an empty database")
+            }
+        }
         let loaded = try await call(sync, "POST", "/v1/sync/batches", municipality.batch(), "application/json")
         guard loaded.status == 200 else { throw DemoFailure(description: "sync batch refused: \(loaded.bodyText)") }
         print("kofu demo: POST /v1/sync/batches → \(loaded.status) \(loaded.bodyText)")
@@ -217,7 +234,11 @@ struct DemoRun {
             if case .object(let o)? = try? JSONParser.parse(r.body), case .string(let c)? = o["code"] { code = c }
             print("kofu demo: refused as expected: \(what) → \(r.status) \(code)")
         }
-        let audit = AuditLog.verify(folder: config.audit.path)
+        let audit: AuditLog.Verification
+        switch config.replica {
+        case .sqlite: audit = AuditLog.verify(folder: config.audit.path)
+        case .postgres(let url): audit = SharedIssuanceRecords.verify(try PostgresIssuanceState(url: url))
+        }
         print("kofu demo: audit log \(audit.fault ?? "intact"), \(audit.records) records (kofu audit verify --config \(municipality.configPath))")
         if keepServing {
             print("kofu demo: serving until SIGTERM or SIGINT")

@@ -14,7 +14,7 @@ struct Kofu: ParsableCommand {
             Exit status: 0 success, 1 a refused input or failed check, 2 a usage error.
             See README.md for the configuration file and the two listeners.
             """,
-        subcommands: [Serve.self, Demo.self, Loadtest.self, Config.self, Sync.self, Reseed.self, Audit.self, Bench.self])
+        subcommands: [Serve.self, Demo.self, Loadtest.self, Config.self, Sync.self, Reseed.self, Audit.self, Suspend.self, Resume.self, Bench.self])
 
     /// ArgumentParser exits 64 on a usage error; operations.md wants 2 (and 1 for a refused input).
     static func main() {

@@ -47,6 +47,28 @@ import Testing
         #expect(r.status == 2)  // usage: the batch file is required
     }
 
+    /// `kofu suspend` / `kofu resume` in SQLite mode: the file `kofu serve` follows, in [replica] path.
+    @Test func suspendAndResumeSetTheReplicaFoldersSwitch() throws {
+        let config = folder + "/kofu.toml"
+        let file = folder + "/replica/SUSPENDED"
+        var r = try run(["suspend", "--config", config])
+        #expect(r.status == 1 && r.stderr.contains("cannot create"), "\(r.stderr)")  // no replica folder yet
+        #expect(try run(["sync", "apply", "--config", config, try batch(1)]).status == 0)
+        r = try run(["suspend", "--config", config, "--status"])
+        #expect(r.status == 0 && r.stdout.hasPrefix("issuance running"))
+        r = try run(["suspend", "--config", config])
+        #expect(r.status == 0 && r.stdout.hasPrefix("issuance suspended") && FileManager.default.fileExists(atPath: file), "\(r.stdout)")
+        r = try run(["suspend", "--config", config])
+        #expect(r.status == 0 && r.stdout.hasPrefix("issuance suspended"))
+        r = try run(["suspend", "--config", config, "--status"])
+        #expect(r.status == 0 && r.stdout.hasPrefix("issuance suspended") && FileManager.default.fileExists(atPath: file))
+        r = try run(["resume", "--config", config])
+        #expect(r.status == 0 && r.stdout.hasPrefix("issuance running") && !FileManager.default.fileExists(atPath: file), "\(r.stdout)")
+        #expect(try run(["resume", "--config", config]).status == 0)
+        #expect(try run(["resume"]).status == 2)
+        #expect(try run(["suspend", "--config", folder + "/missing.toml"]).status == 1)
+    }
+
     @Test func configCheckNamesTheKey() throws {
         var r = try run(["config", "check", "--config", folder + "/kofu.toml"])
         #expect(r.status == 0)

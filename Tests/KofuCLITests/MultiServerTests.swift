@@ -183,6 +183,76 @@ import Testing
         for r in m.residents { #expect(!log.contains(r.code) && !lines.contains(r.code)) }
     }
 
+    /// `kofu suspend` on one server's configuration suspends every server on the database (the
+    /// switch is a row of it); `kofu resume` on the other resumes both. Readiness is unaffected.
+    @Test(.enabled(if: runs, "KOFU_TEST_POSTGRES_URL is not set (scripts/test.sh starts a PostgreSQL)"), .timeLimit(.minutes(5)))
+    func suspendingThroughOneServerSuspendsEvery() async throws {
+        let database = try Self.freshDatabase()
+        let folder = NSTemporaryDirectory() + "kofu-multi-suspend-" + UUID().uuidString
+        let m = try TestMunicipality(root: Self.root, folder: folder, centerPort: try TestMunicipality.freePort(),
+                                     syncPort: try TestMunicipality.freePort())
+        let a = try Server(m, database: database, name: "a")
+        defer { a.stop() }
+        let b = try Server(m, database: database, name: "b")
+        defer { b.stop() }
+        let (upA, upB) = (await Self.waitFor(a.centerPort, "/healthz"), await Self.waitFor(b.centerPort, "/healthz"))
+        #expect(upA && upB)
+        #expect(try await Self.call(a.syncPort, "POST", "/v1/sync/batches", m.batch(), "application/json").status == 200)
+        let (readyA, readyB) = (await Self.waitFor(a.centerPort, "/readyz"), await Self.waitFor(b.centerPort, "/readyz"))
+        #expect(readyA && readyB)
+        /// The status and code each server answers a fresh request with, once both answer `status`.
+        func untilBoth(_ status: Int) async throws -> [String] {
+            var codes: [String] = []
+            for _ in 0..<100 {
+                codes = []
+                var statuses: [Int] = []
+                for port in [a.centerPort, b.centerPort] {
+                    let r = try await Self.call(port, "POST", "/v1/issuances", Self.juminhyo(m), "application/jose")
+                    statuses.append(r.status)
+                    if case .object(let o)? = try? JSONParser.parse(r.body), case .string(let c)? = o["code"] { codes.append(c) }
+                }
+                if statuses == [status, status] { return codes }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            Issue.record("both servers did not answer \(status)")
+            return codes
+        }
+        #expect(try await untilBoth(201).isEmpty)
+        var r = try Tools.run(Self.kofu, ["suspend", "--config", a.config])
+        #expect(r.status == 0 && r.stdout.contains("every server"), "\(r.stdout) \(r.stderr)")
+        #expect(try await untilBoth(503) == ["SERVICE_SUSPENDED", "SERVICE_SUSPENDED"])
+        #expect(try await Self.call(b.centerPort, "GET", "/readyz").status == 200)
+        r = try Tools.run(Self.kofu, ["suspend", "--config", b.config, "--status"])
+        #expect(r.status == 0 && r.stdout.hasPrefix("issuance suspended since "), "\(r.stdout)")
+        r = try Tools.run(Self.kofu, ["resume", "--config", b.config])
+        #expect(r.status == 0 && r.stdout.hasPrefix("issuance running"), "\(r.stdout)")
+        #expect(try await untilBoth(201).isEmpty)
+    }
+
+    /// `kofu demo --replica-url`: the demo municipality on PostgreSQL, its audit chain in the
+    /// database (not in the folder); a database that holds a replica already is refused.
+    @Test(.enabled(if: runs, "KOFU_TEST_POSTGRES_URL is not set (scripts/test.sh starts a PostgreSQL)"), .timeLimit(.minutes(5)))
+    func theDemoRunsOnPostgreSQL() throws {
+        let database = try Self.freshDatabase()
+        let folder = NSTemporaryDirectory() + "kofu-multi-demo-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        func demo(_ output: String) throws -> Tools.Result {
+            try Tools.run(Self.kofu, ["demo", "--root", Self.root, "--output", output, "--replica-url", database], in: folder)
+        }
+        var r = try demo("first")
+        #expect(r.status == 0 && r.stdout.contains("kofu demo: audit log intact, 6 records"), "\(r.stdout) \(r.stderr)")
+        let pdfs = r.stdout.split(separator: "\n").filter { $0.hasSuffix(".pdf") }
+        #expect(pdfs.count == 5 && pdfs.allSatisfy { FileManager.default.fileExists(atPath: String($0)) })
+        let config = try String(contentsOfFile: folder + "/first/kofu.toml", encoding: .utf8)
+        #expect(config.contains("url = \"\(database)\"") && !config.contains("path = \"replica\""))
+        #expect(!FileManager.default.fileExists(atPath: folder + "/first/audit/audit.log"))
+        #expect(try Self.psql(database, "SELECT count(*) FROM kofu.audit").trimmingCharacters(in: .whitespacesAndNewlines) == "6")
+        r = try demo("second")
+        #expect(r.status == 1 && r.stderr.contains("holds a replica already"), "\(r.stdout) \(r.stderr)")
+        #expect(try Self.psql(database, "SELECT count(*) FROM kofu.audit").trimmingCharacters(in: .whitespacesAndNewlines) == "6")
+    }
+
     /// The operators' commands on the PostgreSQL replica: sync apply, reseed (dry run, refusal,
     /// switch), audit verify, all through `[replica] url`.
     @Test(.enabled(if: runs, "KOFU_TEST_POSTGRES_URL is not set (scripts/test.sh starts a PostgreSQL)"))
