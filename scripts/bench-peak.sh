@@ -3,6 +3,9 @@
 #   bash scripts/bench-peak.sh                       # rates 100…900/s, 20 s each
 #   RATES="100 300 500" DURATION=30 bash scripts/bench-peak.sh
 #   MIX=self bash scripts/bench-peak.sh              # issuance alone, one person (issue 5's profile)
+#   REPLICA_URL=postgres://… DB_PID=PID bash scripts/bench-peak.sh   # the demo on PostgreSQL (an
+#     empty database; DB_PID: its postmaster, whose CPU seconds are added to the table)
+#     scripts/bench-backends.sh runs both backends side by side
 # Starts `kofu demo --keep-serving` (release build) on loopback, runs `kofu loadtest` open loop
 # (scenario mix: eligibility + issuance sessions, every PDF checked) at each offered rate, reads
 # the server's and the load generator's CPU seconds from /proc/PID/stat, and writes
@@ -27,7 +30,9 @@ if [ -n "${KOFU:-}" ]; then kofu=$KOFU; else  # KOFU=path: a release binary buil
 fi
 work=$(mktemp -d /tmp/kofu-peak-XXXXXX)
 cd "$work"
-"$kofu" demo --keep-serving --root "$repo" >demo.out 2>demo.err &
+replica_args=(); backend="SQLite (embedded)"
+if [ -n "${REPLICA_URL:-}" ]; then replica_args=(--replica-url "$REPLICA_URL"); backend="PostgreSQL ([replica] url)"; fi
+"$kofu" demo --keep-serving --root "$repo" "${replica_args[@]}" >demo.out 2>demo.err &
 demo=$!
 trap 'kill -TERM $demo 2>/dev/null || true; wait $demo 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 1 600); do grep -q "serving until" demo.out 2>/dev/null && break; sleep 0.1; done
@@ -35,21 +40,47 @@ url=$(sed -n 's/.*serving the Center API on \(http:[^ ]*\) .*/\1/p' demo.out)
 [ -n "$url" ] || { echo "kofu demo did not start" >&2; cat demo.err >&2; exit 1; }
 machine="$(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "machine: $machine; server and load generator share them"
-echo "server: $url (kofu demo --keep-serving, release build, pid $demo)"
+echo "server: $url (kofu demo --keep-serving, release build, pid $demo), replica: $backend"
+# CPU seconds of a PostgreSQL cluster: the postmaster with its reaped children, and its live children.
+db_cpu() {
+  python3 - "$1" <<'PY'
+import os, sys
+tick = os.sysconf("SC_CLK_TCK")
+def stat(pid):
+    with open(f"/proc/{pid}/stat") as f: return f.read().rsplit(")", 1)[1].split()
+root = sys.argv[1]
+s = stat(root)
+total = sum(int(v) for v in s[11:15])
+for pid in os.listdir("/proc"):
+    if pid.isdigit():
+        try:
+            t = stat(pid)
+        except OSError:
+            continue
+        if t[1] == root: total += int(t[11]) + int(t[12])
+print(total / tick)
+PY
+}
 status=0
 for rate in $rates; do
+  [ -z "${DB_PID:-}" ] || before=$(db_cpu "$DB_PID")
   "$kofu" loadtest --demo "$work/kofu-demo" --url "$url" --rate "$rate" --duration "$duration" \
     --concurrency "$concurrency" --scenario "$scenario" --mix "$mix" --server-pid "$demo" --report "$out/peak-$rate.json" \
     2>/dev/null | sed "s/^/[$rate\/s] /" || status=1
+  [ -z "${DB_PID:-}" ] || python3 -c "print(round($(db_cpu "$DB_PID") - $before, 2))" >"$out/peak-$rate.db-cpu"
   sleep 2
 done
-MACHINE="$machine" DURATION="$duration" CONCURRENCY="$concurrency" SCENARIO="$scenario" MIX="$mix" python3 - "$out" $rates <<'PY'
+MACHINE="$machine" DURATION="$duration" CONCURRENCY="$concurrency" SCENARIO="$scenario" MIX="$mix" BACKEND="$backend" \
+  python3 - "$out" $rates <<'PY'
 import json, os, sys
 out, rates = sys.argv[1], [int(r) for r in sys.argv[2:]]
 runs = []
 for r in rates:
     with open(f"{out}/peak-{r}.json") as f:
         runs.append(json.load(f))
+    if os.path.exists(f"{out}/peak-{r}.db-cpu"):
+        with open(f"{out}/peak-{r}.db-cpu") as f: runs[-1]["cpuSeconds"]["database"] = float(f.read())
+database = any("database" in j["cpuSeconds"] for j in runs)
 def ms(v): return "-" if v is None else f"{v:.1f}"
 rows, saturation, best = [], None, None
 for j in runs:
@@ -62,12 +93,15 @@ for j in runs:
     cpu = j["cpuSeconds"]
     rows.append(f"| {j['rate']} | {sessions_per_s:.0f} | {j['issuancesPerSecond']:.0f} | {ms(s['p50'])} | {ms(s['p99'])} | "
                 f"{ms(j['latencyMs']['issuance']['p50'])} | {ms(j['latencyMs']['issuance']['p99'])} | {j['wrongAnswers']} | "
-                f"{j['checked']}/{j['issuances']} | {ms(cpu['server'])} | {ms(cpu['loadGenerator'])} | {'yes' if sustained else 'no'} |")
-md = [f"Machine: {os.environ['MACHINE']}. Scenario `{os.environ['SCENARIO']}`, mix `{os.environ['MIX']}`, open loop, {os.environ['DURATION']} s per rate, "
-      f"{os.environ['CONCURRENCY']} connections; server (`kofu demo --keep-serving`) and load generator on the same cores.",
+                f"{j['checked']}/{j['issuances']} | {ms(cpu['server'])} | {ms(cpu['loadGenerator'])} | "
+                + (f"{ms(cpu.get('database'))} | " if database else "") + f"{'yes' if sustained else 'no'} |")
+md = [f"Machine: {os.environ['MACHINE']}. Replica: {os.environ['BACKEND']}. Scenario `{os.environ['SCENARIO']}`, mix `{os.environ['MIX']}`, "
+      f"open loop, {os.environ['DURATION']} s per rate, {os.environ['CONCURRENCY']} connections; server (`kofu demo --keep-serving`), "
+      + ("PostgreSQL " if database else "") + "and load generator on the same cores.",
       "",
-      "| offered sessions/s | achieved sessions/s | issuances/s (201) | session p50 ms | session p99 ms | issuance p50 ms | issuance p99 ms | wrong answers | PDFs checked | server CPU s | loadgen CPU s | sustained |",
-      "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: |"] + rows + [""]
+      "| offered sessions/s | achieved sessions/s | issuances/s (201) | session p50 ms | session p99 ms | issuance p50 ms | issuance p99 ms | wrong answers | PDFs checked | server CPU s | loadgen CPU s | "
+      + ("database CPU s | " if database else "") + "sustained |",
+      "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | " + ("---: | " if database else "") + ":---: |"] + rows + [""]
 md.append("Sustained: 0 wrong answers, nothing left unsent, ≥ 95 % of the offered rate achieved and session p99 ≤ 500 ms "
           "(session latency is measured from the planned send time, so queueing shows).")
 md.append(f"Highest sustained offered rate: {best['rate'] if best else 'none'}/s; saturation: "

@@ -111,18 +111,34 @@ struct BenchGenerate: ParsableCommand {
     }
 }
 
+/// The replica a benchmark runs on: a folder (SQLite) or a PostgreSQL URL, as `[replica]` names them.
+struct BenchReplica: ParsableArguments {
+    @Option(help: "The replica folder ([replica] path).") var replica: String?
+    @Option(help: ArgumentHelp("The PostgreSQL replica ([replica] url) instead of a folder.", valueName: "postgres-url"))
+    var replicaUrl: String?
+
+    func validate() throws {
+        guard (replica == nil) != (replicaUrl == nil) else { throw ValidationError("give one of --replica and --replica-url") }
+    }
+
+    func open(readPoolSize: Int = 8) throws -> any ReplicaStore {
+        if let replicaUrl { return try PostgresReplica(url: replicaUrl, readPoolSize: readPoolSize) }
+        return try SQLiteReplica(folder: replica!, readPoolSize: readPoolSize)
+    }
+}
+
 struct BenchSync: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sync",
-        abstract: "Apply batch files to a replica folder in order and report events per second.",
+        abstract: "Apply batch files to a replica (folder or PostgreSQL) in order and report events per second.",
         discussion: "Decoding (validation) and applying (one durable transaction per batch, and the background checkpoint still running at the end) are timed separately.")
 
-    @Option(help: "The replica folder ([replica] path).") var replica: String
+    @OptionGroup var target: BenchReplica
     @Option(help: "Folder of batch files, applied in name order.") var batchDir: String
 
     func run() throws {
         let names = try FileManager.default.contentsOfDirectory(atPath: batchDir).filter { $0.hasSuffix(".json") }.sorted()
-        let store = try SQLiteReplica(folder: replica)
+        let store = try target.open()
         var decodeNanos: UInt64 = 0, applyNanos: UInt64 = 0, events = 0
         for name in names {
             let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: batchDir + "/" + name)))
@@ -137,7 +153,7 @@ struct BenchSync: ParsableCommand {
         }
         // A checkpoint still running in the background is part of the work of applying.
         let t3 = monotonicNanos()
-        store.waitForCheckpoint()
+        (store as? SQLiteReplica)?.waitForCheckpoint()
         applyNanos += monotonicNanos() - t3
         let apply = Double(applyNanos) / 1e9, decode = Double(decodeNanos) / 1e9
         print("| batches | events applied | apply s | apply events/s | decode s | decode+apply events/s |")
@@ -149,19 +165,19 @@ struct BenchSync: ParsableCommand {
 struct BenchLookup: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lookup",
-        abstract: "Household lookups (current members in order) on a replica folder: latency percentiles.",
+        abstract: "Household lookups (current members in order) on a replica (folder or PostgreSQL): latency percentiles.",
         discussion: """
             Three ways: one `read { $0.currentMembers(household:) }` per lookup with the read-connection pool, the same \
             without the pool (a new connection per read, as before the pool), and many lookups inside one open snapshot.
             """)
 
-    @Option(help: "The replica folder ([replica] path).") var replica: String
+    @OptionGroup var target: BenchReplica
     @Option(help: "Lookups per case.") var count = 20_000
     @Option(help: "Seed for the household choice.") var seed: UInt64 = 7
 
     func run() throws {
-        let pooled = try SQLiteReplica(folder: replica)
-        let unpooled = try SQLiteReplica(folder: replica, readPoolSize: 0)
+        let pooled = try target.open()
+        let unpooled = try target.open(readPoolSize: 0)
         let households = max(1, try pooled.status().households)
         var state = seed
         func nextHousehold() -> String {

@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
+import KofuConfiguration
 import KofuHTTPClient
 import KofuJSON
 import KofuTesting
+import Replica
 
 struct Loadtest: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,7 +19,7 @@ struct Loadtest: ParsableCommand {
             X-Content-SHA256, a 交付番号 never given to another request, and the text of every PDF \
             (read in-process from its ToUnicode CMaps; the checker may lag the load, it finishes before \
             the report): the requested people are named and nobody outside the requester's household. \
-            When the demo folder's audit log is readable, every certificate is compared with its audit \
+            When the demo server's audit log is readable (its folder, or its database with `kofu demo --replica-url`), every certificate is compared with its audit \
             record. --scenario adds the collision cases: same-household (bursts planned for the same \
             instant), same-request (one requestId from several connections: one 交付番号, the same \
             bytes), disconnect (the client drops mid-render, retries, records a failed outcome), sync \
@@ -231,8 +233,7 @@ extension LoadRun {
     /// (the demo folder on this machine): same bytes (pdfSha256), one record per same-request group,
     /// at most one per dropped request, and the failed outcome recorded for it.
     func verifyAudit() -> String {
-        let path = settings.demoFolder + "/audit/audit.log"
-        guard let data = FileManager.default.contents(atPath: path) else { return "not readable here; not compared" }
+        guard let data = auditLines() else { return "not readable here; not compared" }
         var shaById: [String: String] = [:]
         var recordsByRequest: [String: Int] = [:]
         var outcomes: [String: String] = [:]
@@ -266,6 +267,15 @@ extension LoadRun {
         }
         return "\(answered.count) certificates compared with their records (\(missing) missing, \(mismatched) different); "
             + "\(disconnected.count) dropped requests, \(voided) voided by a failed outcome"
+    }
+
+    /// The demo server's audit log: `audit/audit.log` of its folder, or with `kofu demo
+    /// --replica-url` the chain in that database.
+    func auditLines() -> Data? {
+        if let data = FileManager.default.contents(atPath: settings.demoFolder + "/audit/audit.log") { return data }
+        guard let config = try? KofuConfig.load(path: settings.demoFolder + "/kofu.toml"), case .postgres(let url) = config.replica,
+              let state = try? PostgresIssuanceState(url: url), let export = try? state.auditExport() else { return nil }
+        return Data(export.log)
     }
 
     func groupRequestIdsSeen() -> [String] { stats.lock.withLock { stats.groupRequestIds } }

@@ -67,7 +67,7 @@ import Testing
     @Test func everyCommandInTheGuideExists() throws {
         let guide = try String(contentsOfFile: Self.deploy + "/README.md", encoding: .utf8)
         let nested = ["config": ["check"], "sync": ["apply"], "audit": ["verify"]]
-        let top = ["serve", "demo", "loadtest", "reseed", "bench"] + nested.keys
+        let top = ["serve", "demo", "loadtest", "reseed", "suspend", "resume", "bench"] + nested.keys
         var checked: [String: Set<String>] = [:]
         for line in guide.split(separator: "\n") {
             let tokens = line.split(whereSeparator: { " `\"'()$".contains($0) }).map(String.init)

@@ -297,6 +297,13 @@ import Testing
         try Data(m.batch(firstSeq: 5002)).write(to: URL(fileURLWithPath: batch))
         r = try Tools.run(Self.kofu, ["sync", "apply", "--config", config, batch])
         #expect(r.status == 1 && r.stdout.contains("\"expected\":5001"))
+        // Deploy/README.md's table of the database names every table kofu keeps in its schema.
+        #expect(try Tools.run(Self.kofu, ["suspend", "--config", config]).status == 0)
+        let guide = try String(contentsOfFile: Self.root + "/Deploy/README.md", encoding: .utf8)
+        let tables = try Self.psql(database, "SELECT tablename FROM pg_tables WHERE schemaname = 'kofu' ORDER BY 1")
+            .split(separator: "\n").map(String.init)
+        #expect(tables.count >= 7)
+        for t in tables { #expect(guide.contains("`kofu.\(t)`"), "Deploy/README.md does not name kofu.\(t)") }
     }
 
     /// `kofu reseed` while both servers answer: no request fails during the switch, and afterwards
